@@ -1,0 +1,63 @@
+# QGP: the Makefile is the user interface (see README.md). Every target installs what it needs first.
+SHELL   := /bin/bash
+PY      := .venv/bin/python
+CONFIG  ?= fmnist
+BUNDLE  ?= models/fmnist
+N       ?= 1000
+JOBS    ?= $(shell nproc)
+EPOCHS  ?=
+LAYER   ?=
+APT_PKGS := iverilog verilator yosys dataset-fashion-mnist
+FMNIST  := /usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz
+SUDO    := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: help setup demo test test-py train export eval lint sim regress bench clean
+.DEFAULT_GOAL := help
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 12
+
+setup: .venv/.stamp ## install Debian packages (only if missing) and the Python venv (idempotent)
+	@missing=""; for t in iverilog verilator yosys; do command -v $$t >/dev/null || missing="$$missing $$t"; done; \
+	[ -f $(FMNIST) ] || missing="$$missing dataset-fashion-mnist"; \
+	if [ -n "$$missing" ]; then echo "installing:$$missing"; \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $(APT_PKGS) >/dev/null; fi
+
+.venv/.stamp: requirements.txt
+	@[ -x $(PY) ] || python3 -m venv .venv
+	$(PY) -m pip install -q --disable-pip-version-check -r requirements.txt
+	@touch $@
+
+demo: setup ## golden eval of the shipped bundle on all 10,000 test images, then the RTL on a sample
+	$(PY) -m golden eval --bundle $(BUNDLE) --out build/eval.json
+	$(PY) -m tb.regress --bundle $(BUNDLE) --n 200 --out build/demo_regress.json
+
+test: setup ## unit, module and fault tests (pytest), then the Verilator regression on N images
+	$(PY) -m pytest -q -n $(JOBS) tests tb; rc=$$?; \
+	  if [ $$rc -eq 5 ]; then echo "pytest collected no tests: failing"; exit 1; fi; exit $$rc
+	$(MAKE) --no-print-directory regress N=$(N)
+
+train: setup ## train CONFIG (default fmnist) into runs/CONFIG; EPOCHS=.. overrides; add RESUME=1 to continue
+	$(PY) -m train train --config $(CONFIG) --out runs/$(CONFIG) $(if $(EPOCHS),--epochs $(EPOCHS)) $(if $(RESUME),--resume)
+
+export: setup ## export runs/CONFIG/final.pt as the bundle models/CONFIG
+	$(PY) -m train export --run runs/$(CONFIG) --out models/$(CONFIG)
+
+eval: setup ## golden model on the real test set -> build/eval.json (N=.. limits the images)
+	$(PY) -m golden eval --bundle $(BUNDLE) $(if $(filter command line,$(origin N)),--limit $(N)) --out build/eval.json
+
+lint: setup ## verilator --lint-only -Wall on every module and the generated top
+	bash rtl/lint.sh
+	$(PY) -m rtl.gen --bundle $(BUNDLE) --out build/gen/lint --lint
+
+sim: setup ## cocotb + Icarus, layer LAYER of the bundle vs golden (all layers without LAYER)
+	$(PY) -m tb.sim_layer --bundle $(BUNDLE) $(if $(LAYER),--layer $(LAYER))
+
+regress: setup ## Verilator, whole network vs golden on N images -> build/regress.json
+	$(PY) -m tb.regress --bundle $(BUNDLE) --n $(N) --jobs $(JOBS) --out build/regress.json
+
+bench: setup ## area / throughput / simulation speed -> build/bench.json + markdown table
+	$(PY) -m tb.bench --bundle $(BUNDLE) --out build/bench.json
+
+clean: ## remove build outputs (keeps .venv, runs/ and models/)
+	rm -rf build

@@ -1,0 +1,235 @@
+// conv_qgp: QGP 3x3 convolution (one tap + one sign per (out, in) channel pair) fused with
+// per-channel requantization, on a stream of 3x3 windows.
+//
+//   acc[o] = sum_i (-1)^sign[o,i] * win[tap[o,i]][i]     (golden.model.conv_qgp_acc)
+//   y[o]   = clamp((acc[o]*m[o] + b[o]) >>> SHIFT, 0, 2^ABITS-1)   (golden.model.requant)
+//
+// Parameters:
+//   CI, CO    input / output channels (default 4, 4)
+//   BITS      input activation bits, unsigned (default 4)
+//   ACC_W     accumulator width, signed (bundle acc_bits) (default 10)
+//   PE        output channels computed per cycle; CO % PE == 0; FOLD = CO/PE cycles per window
+//   M_W, B_W, PROD_W, SHIFT   requant widths and shift (bundle requant m_bits, b_bits,
+//             prod_bits, shift)
+//   ABITS     output activation bits (default 4)
+//   TS_FILE   $readmemh file, CO words of CI*5 bits, channel i at [i*5 +: 5] = {sign, tap[3:0]}
+//   M_FILE, B_FILE  $readmemh files, CO words of M_W / B_W bits (two's complement)
+// Ports:
+//   clk, rst (synchronous, active high)
+//   s_axis_tdata[9*CI*BITS-1:0]  window (tap t, channel i at [(t*CI+i)*BITS +: BITS]), as from
+//                                window3x3; s_axis_tvalid, s_axis_tready, s_axis_tlast
+//   m_axis_tdata[CO*ABITS-1:0]   output pixel, channel o at [o*ABITS +: ABITS];
+//                                m_axis_tvalid, m_axis_tready, m_axis_tlast (tlast passed on)
+// Architecture:
+//   fold counter f = 0..FOLD-1 reads ROM words f*PE .. f*PE+PE-1; per (o, i) a 9:1 mux by tap
+//   and a conditional negation, per output channel a balanced adder tree over i -> stage 1
+//   register; PE requant units (PE multipliers) -> stage 2 register; the PE results of each
+//   fold are collected and the whole CO-channel pixel is registered at the output. A window
+//   is held for FOLD cycles (s_axis_tready only on the last fold). The pipeline stalls as a
+//   whole when the output register is full and not taken (s_axis_tready depends
+//   combinationally on m_axis_tready).
+// Latency: the window accepted in cycle t (its last fold) is on the output in cycle t+3;
+//   a window stream of P windows presented every clock takes P*FOLD + 2 cycles from the first
+//   input beat to the last output beat (last output cycle - first input cycle).
+`timescale 1ns / 1ps
+`default_nettype none
+module conv_qgp #(
+    parameter CI = 4,
+    parameter CO = 4,
+    parameter BITS = 4,
+    parameter ACC_W = 10,
+    parameter PE = 4,
+    parameter M_W = 16,
+    parameter B_W = 32,
+    parameter PROD_W = 48,
+    parameter SHIFT = 16,
+    parameter ABITS = 4,
+    parameter TS_FILE = "",
+    parameter M_FILE = "",
+    parameter B_FILE = ""
+) (
+    input  wire                   clk,
+    input  wire                   rst,
+    input  wire [9*CI*BITS-1:0]   s_axis_tdata,
+    input  wire                   s_axis_tvalid,
+    output wire                   s_axis_tready,
+    input  wire                   s_axis_tlast,
+    output wire [CO*ABITS-1:0]    m_axis_tdata,
+    output wire                   m_axis_tvalid,
+    input  wire                   m_axis_tready,
+    output wire                   m_axis_tlast
+);
+
+localparam FOLD = CO / PE;
+localparam FW = (FOLD > 1) ? $clog2(FOLD) : 1;
+localparam OW = (CO > 1) ? $clog2(CO) : 1;
+localparam NP = (CI > 1) ? (1 << $clog2(CI)) : 1;   // adder tree leaves (power of two)
+localparam [31:0] FLAST_32 = FOLD - 1;
+localparam [FW-1:0] FLAST = FLAST_32[FW-1:0];
+
+// weight ROMs
+reg [CI*5-1:0] ts_mem [0:CO-1];
+reg [M_W-1:0]  m_mem [0:CO-1];
+reg [B_W-1:0]  b_mem [0:CO-1];
+initial begin
+    $readmemh(TS_FILE, ts_mem);
+    $readmemh(M_FILE, m_mem);
+    $readmemh(B_FILE, b_mem);
+end
+
+// stage 0: fold counter
+reg [FW-1:0] fold_reg = {FW{1'b0}}, fold_next;
+// stage 1: accumulators
+reg [PE*ACC_W-1:0] s1_acc_reg = {PE*ACC_W{1'b0}}, s1_acc_next;
+reg [FW-1:0]       s1_fold_reg = {FW{1'b0}}, s1_fold_next;
+reg                s1_valid_reg = 1'b0, s1_valid_next;
+reg                s1_last_reg = 1'b0, s1_last_next;
+// stage 2: requantized activations
+reg [PE*ABITS-1:0] s2_y_reg = {PE*ABITS{1'b0}};
+reg [FW-1:0]       s2_fold_reg = {FW{1'b0}};
+reg                s2_valid_reg = 1'b0;
+reg                s2_last_reg = 1'b0;
+// output: collected pixel
+reg [CO*ABITS-1:0] asm_reg = {CO*ABITS{1'b0}}, asm_next;
+reg [CO*ABITS-1:0] m_axis_tdata_reg = {CO*ABITS{1'b0}}, m_axis_tdata_next;
+reg                m_axis_tvalid_reg = 1'b0, m_axis_tvalid_next;
+reg                m_axis_tlast_reg = 1'b0, m_axis_tlast_next;
+
+wire en = !m_axis_tvalid_reg || m_axis_tready;
+wire s2_y_en = en;
+
+assign s_axis_tready = en && (fold_reg == FLAST);
+assign m_axis_tdata = m_axis_tdata_reg;
+assign m_axis_tvalid = m_axis_tvalid_reg;
+assign m_axis_tlast = m_axis_tlast_reg;
+
+// stage 1 datapath: 9:1 mux + sign + adder tree per PE lane
+reg [ACC_W-1:0] tree [0:PE*2*NP-1];
+reg [CI*5-1:0]  ts_word;
+reg [BITS-1:0]  xsel;
+reg [ACC_W-1:0] term;
+reg [OW-1:0]    oidx;
+integer p, i, t, j;
+// 32-bit ROM index temporaries: only the low OW bits address the CO-word ROMs, the upper bits
+// are always zero (index < CO), so they are deliberately left unused.
+/* verilator lint_off UNUSEDSIGNAL */
+integer oi;
+/* verilator lint_on UNUSEDSIGNAL */
+
+always @* begin
+    ts_word = {CI*5{1'b0}};
+    xsel = {BITS{1'b0}};
+    term = {ACC_W{1'b0}};
+    oidx = {OW{1'b0}};
+    oi = 0;
+    s1_acc_next = s1_acc_reg;
+    for (p = 0; p < PE; p = p + 1) begin
+        oi = fold_reg * PE + p;
+        oidx = oi[OW-1:0];
+        ts_word = ts_mem[oidx];
+        for (j = 0; j < NP; j = j + 1) begin
+            tree[p*2*NP + NP + j] = {ACC_W{1'b0}};
+        end
+        for (i = 0; i < CI; i = i + 1) begin
+            xsel = {BITS{1'b0}};
+            for (t = 0; t < 9; t = t + 1) begin
+                if (ts_word[i*5 +: 4] == t[3:0]) begin
+                    xsel = s_axis_tdata[(t*CI + i)*BITS +: BITS];
+                end
+            end
+            term = {{(ACC_W-BITS){1'b0}}, xsel};
+            tree[p*2*NP + NP + i] = ts_word[i*5 + 4] ? -term : term;
+        end
+        for (j = NP - 1; j >= 1; j = j - 1) begin
+            tree[p*2*NP + j] = tree[p*2*NP + 2*j] + tree[p*2*NP + 2*j + 1];
+        end
+        s1_acc_next[p*ACC_W +: ACC_W] = tree[p*2*NP + 1];
+    end
+end
+
+// stage 2 datapath: PE requant units
+wire [PE*ABITS-1:0] y_lane;
+genvar gp;
+generate
+    for (gp = 0; gp < PE; gp = gp + 1) begin : g_rq
+        /* verilator lint_off UNUSEDSIGNAL */  // index < CO: upper bits always zero
+        wire [31:0] ch_32 = s1_fold_reg * PE + gp;
+        /* verilator lint_on UNUSEDSIGNAL */
+        wire [OW-1:0] ch = ch_32[OW-1:0];
+        requant #(
+            .ACC_W(ACC_W), .M_W(M_W), .B_W(B_W), .PROD_W(PROD_W), .SHIFT(SHIFT), .ABITS(ABITS)
+        ) rq (
+            .acc(s1_acc_reg[gp*ACC_W +: ACC_W]),
+            .m(m_mem[ch]),
+            .b(b_mem[ch]),
+            .y(y_lane[gp*ABITS +: ABITS])
+        );
+    end
+endgenerate
+
+// control
+always @* begin
+    fold_next = fold_reg;
+    s1_fold_next = s1_fold_reg;
+    s1_valid_next = s1_valid_reg;
+    s1_last_next = s1_last_reg;
+    asm_next = asm_reg;
+    m_axis_tdata_next = m_axis_tdata_reg;
+    m_axis_tvalid_next = m_axis_tvalid_reg;
+    m_axis_tlast_next = m_axis_tlast_reg;
+    if (en) begin
+        // stage 0 -> 1
+        s1_valid_next = s_axis_tvalid;
+        s1_fold_next = fold_reg;
+        s1_last_next = s_axis_tlast;
+        if (s_axis_tvalid) begin
+            fold_next = (fold_reg == FLAST) ? {FW{1'b0}} : fold_reg + 1'b1;
+        end
+        // stage 2 -> output
+        m_axis_tvalid_next = 1'b0;
+        if (s2_valid_reg) begin
+            asm_next[s2_fold_reg*PE*ABITS +: PE*ABITS] = s2_y_reg;
+            if (s2_fold_reg == FLAST) begin
+                m_axis_tdata_next = asm_next;
+                m_axis_tvalid_next = 1'b1;
+                m_axis_tlast_next = s2_last_reg;
+            end
+        end
+    end
+end
+
+always @(posedge clk) begin
+    fold_reg <= fold_next;
+    s1_acc_reg <= s1_acc_next;
+    s1_fold_reg <= s1_fold_next;
+    s1_valid_reg <= s1_valid_next;
+    s1_last_reg <= s1_last_next;
+    if (s2_y_en) begin
+        s2_y_reg <= y_lane;
+        s2_fold_reg <= s1_fold_reg;
+        s2_valid_reg <= s1_valid_reg;
+        s2_last_reg <= s1_last_reg;
+    end
+    asm_reg <= asm_next;
+    m_axis_tdata_reg <= m_axis_tdata_next;
+    m_axis_tvalid_reg <= m_axis_tvalid_next;
+    m_axis_tlast_reg <= m_axis_tlast_next;
+    if (rst) begin
+        fold_reg <= {FW{1'b0}};
+        s1_acc_reg <= {PE*ACC_W{1'b0}};
+        s1_fold_reg <= {FW{1'b0}};
+        s1_valid_reg <= 1'b0;
+        s1_last_reg <= 1'b0;
+        s2_y_reg <= {PE*ABITS{1'b0}};
+        s2_fold_reg <= {FW{1'b0}};
+        s2_valid_reg <= 1'b0;
+        s2_last_reg <= 1'b0;
+        asm_reg <= {CO*ABITS{1'b0}};
+        m_axis_tdata_reg <= {CO*ABITS{1'b0}};
+        m_axis_tvalid_reg <= 1'b0;
+        m_axis_tlast_reg <= 1'b0;
+    end
+end
+
+endmodule
+`default_nettype wire

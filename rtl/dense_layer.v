@@ -1,0 +1,124 @@
+// dense_layer: the network's first (dense) conv layer on a pixel stream:
+//   axis_fifo (FIFO_DEPTH) -> window3x3 -> conv_dense (+ requant) -> axis_skid -> [maxpool2]
+// Computes golden.model.run_layer for a conv_dense bundle layer.
+//
+// Parameters:
+//   CI, CO      input / output channels (default 4, 4)
+//   IN_BITS     input bits, unsigned (default 8: the network input)
+//   WBITS       weight bits, signed (default 8)
+//   ABITS       output activation bits, unsigned (default 4)
+//   W, H        input (= conv output) frame size (default 8 x 8); W, H even (>= 4) when POOL
+//   ACC_W       accumulator width (bundle acc_bits) (default 20)
+//   PE          output channels per cycle; FOLD = CO/PE cycles per pixel (default CO)
+//   POOL        1: 2x2/2 max pool after the requant, output W/2 x H/2 (default 0)
+//   FIFO_DEPTH  input FIFO entries, >= 2 (default 2); a folded layer fed by a pool needs about
+//               one row of that pool's output (see rtl/gen/params.py)
+//   M_W, B_W, PROD_W, SHIFT   requant (bundle requant m_bits, b_bits, prod_bits, shift)
+//   W_FILE, M_FILE, B_FILE    memfiles (docs/INTERFACES.md), written by rtl/gen/params.py
+// Ports:
+//   clk, rst (synchronous, active high)
+//   s_axis_tdata[CI*IN_BITS-1:0], s_axis_tvalid, s_axis_tready, s_axis_tlast   input pixels
+//   m_axis_tdata[CO*ABITS-1:0], m_axis_tvalid, m_axis_tready, m_axis_tlast   output pixels
+//   s_axis_tready comes from a register (FIFO not full).
+// Latency: with input offered every clock and output always ready, a frame takes
+//   H*W*FOLD + W + 6 + POOL cycles from the first input beat to the last output beat
+//   (last output cycle - first input cycle): FIFO 1, window W+2, conv 3 (after the last fold),
+//   skid 1, pool 1.
+`timescale 1ns / 1ps
+`default_nettype none
+module dense_layer #(
+    parameter CI = 1,
+    parameter CO = 4,
+    parameter IN_BITS = 8,
+    parameter WBITS = 8,
+    parameter ABITS = 4,
+    parameter W = 8,
+    parameter H = 8,
+    parameter ACC_W = 20,
+    parameter PE = CO,
+    parameter POOL = 0,
+    parameter FIFO_DEPTH = 2,
+    parameter M_W = 16,
+    parameter B_W = 32,
+    parameter PROD_W = 48,
+    parameter SHIFT = 16,
+    parameter W_FILE = "",
+    parameter M_FILE = "",
+    parameter B_FILE = ""
+) (
+    input  wire                  clk,
+    input  wire                  rst,
+    input  wire [CI*IN_BITS-1:0] s_axis_tdata,
+    input  wire                  s_axis_tvalid,
+    output wire                  s_axis_tready,
+    input  wire                  s_axis_tlast,
+    output wire [CO*ABITS-1:0]   m_axis_tdata,
+    output wire                  m_axis_tvalid,
+    input  wire                  m_axis_tready,
+    output wire                  m_axis_tlast
+);
+
+wire [CI*IN_BITS-1:0] fifo_tdata;
+wire                  fifo_tvalid, fifo_tready, fifo_tlast;
+wire [9*CI*IN_BITS-1:0] win_tdata;
+wire                  win_tvalid, win_tready, win_tlast;
+wire [CO*ABITS-1:0]   conv_tdata;
+wire                  conv_tvalid, conv_tready, conv_tlast;
+wire [CO*ABITS-1:0]   skid_tdata;
+wire                  skid_tvalid, skid_tready, skid_tlast;
+
+axis_fifo #(.DATA_W(CI*IN_BITS), .DEPTH(FIFO_DEPTH)) in_fifo (
+    .clk(clk), .rst(rst),
+    .s_axis_tdata(s_axis_tdata), .s_axis_tvalid(s_axis_tvalid),
+    .s_axis_tready(s_axis_tready), .s_axis_tlast(s_axis_tlast),
+    .m_axis_tdata(fifo_tdata), .m_axis_tvalid(fifo_tvalid),
+    .m_axis_tready(fifo_tready), .m_axis_tlast(fifo_tlast)
+);
+
+window3x3 #(.C(CI), .BITS(IN_BITS), .W(W), .H(H)) win (
+    .clk(clk), .rst(rst),
+    .s_axis_tdata(fifo_tdata), .s_axis_tvalid(fifo_tvalid),
+    .s_axis_tready(fifo_tready), .s_axis_tlast(fifo_tlast),
+    .m_axis_tdata(win_tdata), .m_axis_tvalid(win_tvalid),
+    .m_axis_tready(win_tready), .m_axis_tlast(win_tlast)
+);
+
+conv_dense #(
+    .CI(CI), .CO(CO), .IN_BITS(IN_BITS), .WBITS(WBITS), .ACC_W(ACC_W), .PE(PE),
+    .M_W(M_W), .B_W(B_W), .PROD_W(PROD_W), .SHIFT(SHIFT), .ABITS(ABITS),
+    .W_FILE(W_FILE), .M_FILE(M_FILE), .B_FILE(B_FILE)
+) conv (
+    .clk(clk), .rst(rst),
+    .s_axis_tdata(win_tdata), .s_axis_tvalid(win_tvalid),
+    .s_axis_tready(win_tready), .s_axis_tlast(win_tlast),
+    .m_axis_tdata(conv_tdata), .m_axis_tvalid(conv_tvalid),
+    .m_axis_tready(conv_tready), .m_axis_tlast(conv_tlast)
+);
+
+axis_skid #(.DATA_W(CO*ABITS)) skid (
+    .clk(clk), .rst(rst),
+    .s_axis_tdata(conv_tdata), .s_axis_tvalid(conv_tvalid),
+    .s_axis_tready(conv_tready), .s_axis_tlast(conv_tlast),
+    .m_axis_tdata(skid_tdata), .m_axis_tvalid(skid_tvalid),
+    .m_axis_tready(skid_tready), .m_axis_tlast(skid_tlast)
+);
+
+generate
+    if (POOL != 0) begin : g_pool
+        maxpool2 #(.C(CO), .BITS(ABITS), .W(W), .H(H)) pool (
+            .clk(clk), .rst(rst),
+            .s_axis_tdata(skid_tdata), .s_axis_tvalid(skid_tvalid),
+            .s_axis_tready(skid_tready), .s_axis_tlast(skid_tlast),
+            .m_axis_tdata(m_axis_tdata), .m_axis_tvalid(m_axis_tvalid),
+            .m_axis_tready(m_axis_tready), .m_axis_tlast(m_axis_tlast)
+        );
+    end else begin : g_nopool
+        assign m_axis_tdata = skid_tdata;
+        assign m_axis_tvalid = skid_tvalid;
+        assign skid_tready = m_axis_tready;
+        assign m_axis_tlast = skid_tlast;
+    end
+endgenerate
+
+endmodule
+`default_nettype wire

@@ -1,0 +1,232 @@
+// gsum_fc: network head. Global sum per channel over the frame, then a dense layer and argmax.
+//
+//   g[c]     = sum over the frame's pixels of x[c]              (GSUM_W bits, unsigned)
+//   logit[k] = bias[k] + sum_c w[k,c] * g[c]                    (LOGIT_W bits, signed)
+//   class    = argmax_k logit[k], ties -> lowest index          (golden.model.gsum_fc / predict)
+//
+// Parameters:
+//   CI        input channels (default 8)
+//   K         classes, >= 2 (default 10)
+//   BITS      input activation bits, unsigned (default 4)
+//   GSUM_W    global-sum width, unsigned (bundle gsum_bits) (default 12)
+//   WBITS     weight bits, signed (default 8)
+//   BIAS_W    bias bits, signed (bundle bias_bits) (default 32)
+//   LOGIT_W   logit bits, signed (bundle logit_bits) (default 32); LOGIT_W > GSUM_W
+//   CLASS_W   bits of the class index (default $clog2(K))
+//   W_FILE    $readmemh file, K words of CI*WBITS bits, channel c at [c*WBITS +: WBITS]
+//   B_FILE    $readmemh file, K words of BIAS_W bits
+// Ports:
+//   clk, rst (synchronous, active high)
+//   s_axis_tdata[CI*BITS-1:0], s_axis_tvalid, s_axis_tready, s_axis_tlast   pixels of a frame
+//   m_axis_tdata[K*LOGIT_W+CLASS_W-1:0] = {logit[K-1], ..., logit[0], class}, one beat per frame,
+//   m_axis_tvalid, m_axis_tready, m_axis_tlast (always 1 with tvalid)
+// Architecture:
+//   the sums g accumulate while the previous frame's FC runs (double buffer): the tlast beat
+//   copies g (including itself) to a hold register and clears g. The FC uses K MACs over CI
+//   cycles (column c of the weight ROM per cycle), then a sequential argmax over K-1 cycles;
+//   the result is held in the output register until taken. s_axis_tready is low only on a
+//   tlast beat while the previous frame is still being computed or not yet taken.
+// Latency: the output beat is valid CI + K cycles after the tlast beat is accepted; a frame
+//   with input every clock takes H*W + CI + K - 1 cycles from the first input beat to the output
+//   beat (output cycle - first input cycle).
+`timescale 1ns / 1ps
+`default_nettype none
+module gsum_fc #(
+    parameter CI = 8,
+    parameter K = 10,
+    parameter BITS = 4,
+    parameter GSUM_W = 12,
+    parameter WBITS = 8,
+    parameter BIAS_W = 32,
+    parameter LOGIT_W = 32,
+    parameter CLASS_W = $clog2(K),
+    parameter W_FILE = "",
+    parameter B_FILE = ""
+) (
+    input  wire                         clk,
+    input  wire                         rst,
+    input  wire [CI*BITS-1:0]           s_axis_tdata,
+    input  wire                         s_axis_tvalid,
+    output wire                         s_axis_tready,
+    input  wire                         s_axis_tlast,
+    output wire [K*LOGIT_W+CLASS_W-1:0] m_axis_tdata,
+    output wire                         m_axis_tvalid,
+    input  wire                         m_axis_tready,
+    output wire                         m_axis_tlast
+);
+
+localparam CW = (CI > 1) ? $clog2(CI) : 1;
+// internal logit width: the bias may be declared wider than the logits (its values fit in
+// LOGIT_W, as every logit does); computing in AW bits keeps every bias bit used
+localparam AW = (BIAS_W > LOGIT_W) ? BIAS_W : LOGIT_W;
+localparam KW = $clog2(K);
+localparam [31:0] CLAST_32 = CI - 1;
+localparam [31:0] KLAST_32 = K - 1;
+localparam [CW-1:0] CLAST = CLAST_32[CW-1:0];
+localparam [KW-1:0] KLAST = KLAST_32[KW-1:0];
+localparam [31:0] ONE_32 = 1;
+localparam [KW-1:0] KONE = ONE_32[KW-1:0];
+
+localparam [1:0] ST_IDLE = 2'd0, ST_MAC = 2'd1, ST_ARGMAX = 2'd2, ST_OUT = 2'd3;
+
+reg [CI*WBITS-1:0] w_mem [0:K-1];
+reg [BIAS_W-1:0]   b_mem [0:K-1];
+initial begin
+    $readmemh(W_FILE, w_mem);
+    $readmemh(B_FILE, b_mem);
+end
+
+reg [CI*GSUM_W-1:0] g_reg = {CI*GSUM_W{1'b0}}, g_next;
+reg [CI*GSUM_W-1:0] gh_reg = {CI*GSUM_W{1'b0}}, gh_next;     // hold, shifted down per MAC cycle
+reg [K*AW-1:0]      logit_reg = {K*AW{1'b0}}, logit_next;
+reg [1:0]           state_reg = ST_IDLE, state_next;
+reg [CW-1:0]        c_reg = {CW{1'b0}}, c_next;
+reg [KW-1:0]        k_reg = {KW{1'b0}}, k_next;
+reg [AW-1:0]        best_reg = {AW{1'b0}}, best_next;
+reg [KW-1:0]        cls_reg = {KW{1'b0}}, cls_next;
+reg [K*LOGIT_W+CLASS_W-1:0] m_axis_tdata_reg = {(K*LOGIT_W+CLASS_W){1'b0}}, m_axis_tdata_next;
+reg                 m_axis_tvalid_reg = 1'b0, m_axis_tvalid_next;
+
+wire busy = (state_reg != ST_IDLE);
+assign s_axis_tready = !(busy && s_axis_tlast);
+wire accept = s_axis_tvalid && s_axis_tready;
+
+assign m_axis_tdata = m_axis_tdata_reg;
+assign m_axis_tvalid = m_axis_tvalid_reg;
+assign m_axis_tlast = m_axis_tvalid_reg;
+
+// argmax step: compare logit[k] with the best so far (strictly greater: ties keep the lower index)
+wire [AW-1:0] lk = logit_reg[k_reg*AW +: AW];
+wire lk_gt = $signed(lk) > $signed(best_reg);
+wire [KW-1:0] cls_step = lk_gt ? k_reg : cls_reg;
+wire [CLASS_W-1:0] cls_out;
+generate
+    if (CLASS_W > KW) begin : g_cls_ext
+        assign cls_out = {{(CLASS_W-KW){1'b0}}, cls_step};
+    end else begin : g_cls_same
+        assign cls_out = cls_step;
+    end
+endgenerate
+
+// biases sign-extended to AW; logits as output (low LOGIT_W bits of each AW-bit logit)
+wire [K*AW-1:0] bias_ext;
+wire [K*LOGIT_W-1:0] logit_out;
+genvar gk;
+generate
+    for (gk = 0; gk < K; gk = gk + 1) begin : g_bias
+        if (AW > BIAS_W) begin : g_ext
+            assign bias_ext[gk*AW +: AW] = {{(AW-BIAS_W){b_mem[gk][BIAS_W-1]}}, b_mem[gk]};
+        end else begin : g_same
+            assign bias_ext[gk*AW +: AW] = b_mem[gk];
+        end
+        assign logit_out[gk*LOGIT_W +: LOGIT_W] = logit_reg[gk*AW +: LOGIT_W];
+    end
+endgenerate
+
+integer c, k;
+reg [GSUM_W-1:0]  gsum;
+reg [WBITS-1:0]   wsel;
+reg [AW-1:0]      w_ext;
+reg [AW-1:0]      g_ext;
+
+always @* begin
+    g_next = g_reg;
+    gh_next = gh_reg;
+    logit_next = logit_reg;
+    state_next = state_reg;
+    c_next = c_reg;
+    k_next = k_reg;
+    best_next = best_reg;
+    cls_next = cls_reg;
+    m_axis_tdata_next = m_axis_tdata_reg;
+    m_axis_tvalid_next = m_axis_tvalid_reg;
+    gsum = {GSUM_W{1'b0}};
+    wsel = {WBITS{1'b0}};
+    w_ext = {AW{1'b0}};
+    g_ext = {AW{1'b0}};
+
+    // global sums
+    if (accept) begin
+        for (c = 0; c < CI; c = c + 1) begin
+            gsum = g_reg[c*GSUM_W +: GSUM_W] + {{(GSUM_W-BITS){1'b0}}, s_axis_tdata[c*BITS +: BITS]};
+            g_next[c*GSUM_W +: GSUM_W] = s_axis_tlast ? {GSUM_W{1'b0}} : gsum;
+            gh_next[c*GSUM_W +: GSUM_W] = gsum;
+        end
+        if (!s_axis_tlast) begin
+            gh_next = gh_reg;
+        end
+    end
+
+    case (state_reg)
+        ST_IDLE: begin
+            if (accept && s_axis_tlast) begin
+                logit_next = bias_ext;
+                c_next = {CW{1'b0}};
+                state_next = ST_MAC;
+            end
+        end
+        ST_MAC: begin
+            // logit[k] += w[k, c] * g[c]; g[c] is the low word of the hold register
+            g_ext = {{(AW-GSUM_W){1'b0}}, gh_reg[GSUM_W-1:0]};
+            for (k = 0; k < K; k = k + 1) begin
+                wsel = w_mem[k][c_reg*WBITS +: WBITS];
+                w_ext = {{(AW-WBITS){wsel[WBITS-1]}}, wsel};
+                logit_next[k*AW +: AW] = logit_reg[k*AW +: AW] + w_ext * g_ext;
+            end
+            gh_next = gh_reg >> GSUM_W;
+            c_next = c_reg + 1'b1;
+            if (c_reg == CLAST) begin
+                k_next = KONE;
+                best_next = logit_next[AW-1:0];
+                cls_next = {KW{1'b0}};
+                state_next = ST_ARGMAX;
+            end
+        end
+        ST_ARGMAX: begin
+            if (lk_gt) begin
+                best_next = lk;
+            end
+            cls_next = cls_step;
+            k_next = k_reg + 1'b1;
+            if (k_reg == KLAST) begin
+                m_axis_tdata_next = {logit_out, cls_out};
+                m_axis_tvalid_next = 1'b1;
+                state_next = ST_OUT;
+            end
+        end
+        default: begin  // ST_OUT
+            if (m_axis_tready) begin
+                m_axis_tvalid_next = 1'b0;
+                state_next = ST_IDLE;
+            end
+        end
+    endcase
+end
+
+always @(posedge clk) begin
+    g_reg <= g_next;
+    gh_reg <= gh_next;
+    logit_reg <= logit_next;
+    state_reg <= state_next;
+    c_reg <= c_next;
+    k_reg <= k_next;
+    best_reg <= best_next;
+    cls_reg <= cls_next;
+    m_axis_tdata_reg <= m_axis_tdata_next;
+    m_axis_tvalid_reg <= m_axis_tvalid_next;
+    if (rst) begin
+        g_reg <= {CI*GSUM_W{1'b0}};
+        gh_reg <= {CI*GSUM_W{1'b0}};
+        logit_reg <= {K*AW{1'b0}};
+        state_reg <= ST_IDLE;
+        c_reg <= {CW{1'b0}};
+        k_reg <= {KW{1'b0}};
+        best_reg <= {AW{1'b0}};
+        cls_reg <= {KW{1'b0}};
+        m_axis_tdata_reg <= {(K*LOGIT_W+CLASS_W){1'b0}};
+        m_axis_tvalid_reg <= 1'b0;
+    end
+end
+
+endmodule
+`default_nettype wire

@@ -1,0 +1,144 @@
+// window3x3: 3x3 sliding-window generator with zero padding, one pixel per clock.
+//
+// Parameters:
+//   C     channels per pixel (default 1)
+//   BITS  bits per channel value, unsigned (default 8)
+//   W, H  frame width and height in pixels (default 28 x 28; W >= 2, H >= 2)
+// Ports:
+//   clk, rst (synchronous, active high)
+//   s_axis_tdata[C*BITS-1:0]    pixel, channel c at [c*BITS +: BITS], raster order
+//   s_axis_tvalid, s_axis_tready, s_axis_tlast (tlast on the frame's last pixel)
+//   m_axis_tdata[9*C*BITS-1:0]  window of the pixel at (y, x): tap t = (dy+1)*3 + (dx+1)
+//                               channel c at [(t*C + c)*BITS +: BITS]; taps outside the frame = 0
+//   m_axis_tvalid, m_axis_tready, m_axis_tlast (tlast on the window of pixel (H-1, W-1))
+// Architecture:
+//   shift register of 2W+3 pixel entries (entry 0 = newest), each with a valid bit; the window
+//   centre is entry W+1; a (y, x) counter of the centre pixel selects the padding mask. A shift
+//   happens on an accepted input beat, or on a bubble (invalid entry) when the frame's tlast was
+//   the last beat accepted, fewer than W+1 shifts have happened since and no input is valid:
+//   the last W+1 windows come out when the stream stops, and back-to-back frames push them out
+//   with no stall. A shift is allowed only when the output register can take the window (or the
+//   entry moving into the centre is invalid). The window is registered (m_axis_* are registers).
+//   s_axis_tready depends combinationally on m_axis_tready.
+// Latency: with input every clock and output always ready, the window of pixel p is valid
+//   W+2 cycles after pixel p was accepted; a frame takes H*W + W + 1 cycles from the first
+//   input beat to the last output beat (last output cycle - first input cycle = H*W + W + 1).
+`timescale 1ns / 1ps
+`default_nettype none
+module window3x3 #(
+    parameter C = 1,
+    parameter BITS = 8,
+    parameter W = 28,
+    parameter H = 28
+) (
+    input  wire                  clk,
+    input  wire                  rst,
+    input  wire [C*BITS-1:0]     s_axis_tdata,
+    input  wire                  s_axis_tvalid,
+    output wire                  s_axis_tready,
+    input  wire                  s_axis_tlast,
+    output wire [9*C*BITS-1:0]   m_axis_tdata,
+    output wire                  m_axis_tvalid,
+    input  wire                  m_axis_tready,
+    output wire                  m_axis_tlast
+);
+
+localparam PB = C*BITS;          // bits per pixel
+localparam N = 2*W + 3;          // shift register entries
+localparam CTR = W + 1;          // centre entry
+localparam XW = $clog2(W);
+localparam YW = $clog2(H);
+localparam FW = $clog2(W + 2);
+localparam [31:0] XMAX_32 = W - 1;
+localparam [31:0] YMAX_32 = H - 1;
+localparam [31:0] FLUSH_32 = W + 1;
+localparam [XW-1:0] XMAX = XMAX_32[XW-1:0];
+localparam [YW-1:0] YMAX = YMAX_32[YW-1:0];
+localparam [FW-1:0] FLUSH = FLUSH_32[FW-1:0];
+
+reg [N*PB-1:0] sr_data_reg = {N*PB{1'b0}}, sr_data_next;
+reg [N-1:0]    sr_valid_reg = {N{1'b0}}, sr_valid_next;
+reg [YW-1:0]   ny_reg = {YW{1'b0}}, ny_next;    // coordinates of the next pixel to reach the centre
+reg [XW-1:0]   nx_reg = {XW{1'b0}}, nx_next;
+reg [FW-1:0]   flush_reg = {FW{1'b0}}, flush_next;
+
+reg [9*PB-1:0] m_axis_tdata_reg = {9*PB{1'b0}}, m_axis_tdata_next;
+reg            m_axis_tvalid_reg = 1'b0, m_axis_tvalid_next;
+reg            m_axis_tlast_reg = 1'b0, m_axis_tlast_next;
+
+wire out_free = !m_axis_tvalid_reg || m_axis_tready;
+wire can_shift = out_free || !sr_valid_reg[CTR-1];
+wire bubble = (flush_reg != {FW{1'b0}}) && !s_axis_tvalid;
+wire shift = can_shift && (s_axis_tvalid || bubble);
+
+assign s_axis_tready = can_shift;
+assign m_axis_tdata = m_axis_tdata_reg;
+assign m_axis_tvalid = m_axis_tvalid_reg;
+assign m_axis_tlast = m_axis_tlast_reg;
+
+integer t, k;
+reg in_y, in_x;
+
+always @* begin
+    k = 0;
+    in_y = 1'b0;
+    in_x = 1'b0;
+    sr_data_next = sr_data_reg;
+    sr_valid_next = sr_valid_reg;
+    ny_next = ny_reg;
+    nx_next = nx_reg;
+    flush_next = flush_reg;
+    m_axis_tdata_next = m_axis_tdata_reg;
+    m_axis_tvalid_next = m_axis_tvalid_reg && !m_axis_tready;
+    m_axis_tlast_next = m_axis_tlast_reg;
+
+    if (shift) begin
+        sr_data_next = {sr_data_reg[(N-1)*PB-1:0], s_axis_tvalid ? s_axis_tdata : {PB{1'b0}}};
+        sr_valid_next = {sr_valid_reg[N-2:0], s_axis_tvalid};
+        if (s_axis_tvalid) begin
+            flush_next = s_axis_tlast ? FLUSH : {FW{1'b0}};
+        end else begin
+            flush_next = flush_reg - 1'b1;
+        end
+        if (sr_valid_reg[CTR-1]) begin
+            // a valid pixel enters the centre: emit its window
+            for (t = 0; t < 9; t = t + 1) begin
+                k = CTR - ((t / 3 - 1) * W + (t % 3 - 1));
+                in_y = !((t / 3 == 0) && (ny_reg == {YW{1'b0}})) && !((t / 3 == 2) && (ny_reg == YMAX));
+                in_x = !((t % 3 == 0) && (nx_reg == {XW{1'b0}})) && !((t % 3 == 2) && (nx_reg == XMAX));
+                m_axis_tdata_next[t*PB +: PB] = (in_y && in_x) ? sr_data_next[k*PB +: PB] : {PB{1'b0}};
+            end
+            m_axis_tvalid_next = 1'b1;
+            m_axis_tlast_next = (ny_reg == YMAX) && (nx_reg == XMAX);
+            if (nx_reg == XMAX) begin
+                nx_next = {XW{1'b0}};
+                ny_next = (ny_reg == YMAX) ? {YW{1'b0}} : ny_reg + 1'b1;
+            end else begin
+                nx_next = nx_reg + 1'b1;
+            end
+        end
+    end
+end
+
+always @(posedge clk) begin
+    sr_data_reg <= sr_data_next;
+    sr_valid_reg <= sr_valid_next;
+    ny_reg <= ny_next;
+    nx_reg <= nx_next;
+    flush_reg <= flush_next;
+    m_axis_tdata_reg <= m_axis_tdata_next;
+    m_axis_tvalid_reg <= m_axis_tvalid_next;
+    m_axis_tlast_reg <= m_axis_tlast_next;
+    if (rst) begin
+        sr_valid_reg <= {N{1'b0}};
+        ny_reg <= {YW{1'b0}};
+        nx_reg <= {XW{1'b0}};
+        flush_reg <= {FW{1'b0}};
+        m_axis_tdata_reg <= {9*PB{1'b0}};
+        m_axis_tvalid_reg <= 1'b0;
+        m_axis_tlast_reg <= 1'b0;
+    end
+end
+
+endmodule
+`default_nettype wire

@@ -1,0 +1,289 @@
+"""Whole-network regression: the generated `qgp_net` in Verilator against golden, image by image.
+
+The pieces (used by ``python -m tb.regress``, by tb/bench.py and by tb/regress/test_regress.py):
+
+- ``generate(bundle_dir)`` -> net info dict: runs the top generator (rtl.gen) into
+  ``build/gen/<bundle name>`` and returns its ``qgp_net.json`` (ports, widths, frame, sources,
+  and the cycles per image the architecture implies).
+- ``build(net)`` -> path of the Verilator harness executable, cached by a content hash of
+  everything that goes into it (harness.cpp, the generated top, every rtl/*.v, the memfiles,
+  the Verilator version and flags): a rerun with nothing changed does not rebuild.
+- ``simulate(exe, net, images, ...)`` -> per-image results (class, logits, cycles), images sharded
+  over processes, with a tqdm progress line.
+- ``compare(results, golden_logits, golden_pred)`` -> list of mismatching image indices.
+- ``regress(...)`` the whole thing -> the summary dict written to build/regress.json.
+"""
+
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[2]
+HERE = Path(__file__).resolve().parent
+HARNESS = HERE / "harness.cpp"
+BUILD = ROOT / "build"
+DEFAULT_BUNDLE = ROOT / "models" / "fmnist"
+
+# Verilator: -O3 on the Verilator side; the C++ is compiled with -O2 (measured faster to build than
+# -O3 for the same simulation speed, see the report in tb/bench.py). Random initial values for
+# every register (--x-initial unique + +verilator+rand+reset+2 at run time) so that the reset,
+# not luck, puts the design in a known state.
+VERILATOR_FLAGS = ["-O3", "--x-assign", "unique", "--x-initial", "unique", "-Wno-fatal",
+                   "--no-timing"]
+CXX_OPT = "-O2"
+
+
+class RegressError(Exception):
+    """A failure of the flow itself (build failed, harness crashed), not a mismatch."""
+
+
+def _atomic_write_text(path, text):
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix="." + path.name + ".")
+    try:
+        with os.fdopen(fd, "w") as f:
+            f.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def write_json_atomic(path, obj):
+    _atomic_write_text(path, json.dumps(obj, indent=2) + "\n")
+
+
+# ---------------------------------------------------------------------------------------------
+# generate + build
+
+
+def generate(bundle_dir, out_dir=None):
+    """Generate qgp_net.v for ``bundle_dir`` and return the net info (qgp_net.json) as a dict."""
+    from rtl.gen.top import generate as gen_top
+
+    bundle_dir = Path(bundle_dir)
+    if out_dir is None:
+        out_dir = BUILD / "gen" / bundle_dir.resolve().name
+    return gen_top(bundle_dir, out_dir)
+
+
+def verilator_version():
+    out = subprocess.run(["verilator", "--version"], capture_output=True, text=True, check=True)
+    return out.stdout.strip()
+
+
+def _hash_inputs(net):
+    h = hashlib.sha256()
+    h.update(verilator_version().encode())
+    h.update(repr((VERILATOR_FLAGS, CXX_OPT)).encode())
+    files = [HARNESS] + [Path(p) for p in net["sources"]] + [Path(p) for p in net["memfiles"]]
+    for p in sorted(set(files), key=str):
+        h.update(str(p).encode())
+        h.update(hashlib.sha256(p.read_bytes()).digest())
+    return h.hexdigest()[:16]
+
+
+def build(net, jobs=2, log=print):
+    """Build (or reuse) the Verilator harness for the generated top; returns the executable."""
+    key = _hash_inputs(net)
+    out_dir = BUILD / "regress" / f"obj_{net['name']}_{key}"
+    exe = out_dir / "Vqgp_net_harness"
+    if exe.exists():
+        return exe, 0.0
+    (BUILD / "regress").mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(dir=BUILD / "regress", prefix=f".obj_{key}_"))
+    cmd = (["verilator", "--cc", "--exe", "--build", "-j", str(jobs)] + VERILATOR_FLAGS
+           + ["--top-module", net["top"], "-Mdir", str(tmp), "-o", exe.name,
+              "-CFLAGS", CXX_OPT, "-MAKEFLAGS", f"OPT_FAST={CXX_OPT} OPT_SLOW=-O1"]
+           + [a for d in net["include_dirs"] for a in ("-y", d)]
+           + [net["top_file"], str(HARNESS)])
+    log(f"building the Verilator harness ({net['name']}, key {key}) ...")
+    t0 = time.time()
+    res = subprocess.run(cmd, capture_output=True, text=True)
+    dt = time.time() - t0
+    if res.returncode != 0:
+        shutil.rmtree(tmp, ignore_errors=True)
+        tail = "\n".join((res.stdout + res.stderr).splitlines()[-30:])
+        raise RegressError(f"verilator build failed ({' '.join(cmd)}):\n{tail}")
+    # keep only the executable (the object files are large)
+    final_tmp = Path(tempfile.mkdtemp(dir=BUILD / "regress", prefix=f".exe_{key}_"))
+    shutil.move(str(tmp / exe.name), str(final_tmp / exe.name))
+    (final_tmp / "build.json").write_text(json.dumps(
+        {"key": key, "build_s": round(dt, 1), "cmd": cmd}, indent=2) + "\n")
+    shutil.rmtree(tmp, ignore_errors=True)
+    try:
+        os.replace(final_tmp, out_dir)
+    except OSError:  # built concurrently by someone else: keep theirs
+        shutil.rmtree(final_tmp, ignore_errors=True)
+    log(f"built in {dt:.1f} s")
+    return exe, dt
+
+
+# ---------------------------------------------------------------------------------------------
+# simulate
+
+
+def images_to_stream(images):
+    """uint8 [N, C, H, W] -> bytes: image after image, pixel after pixel (raster), channels."""
+    images = np.asarray(images)
+    if images.dtype != np.uint8:
+        raise ValueError("images must be uint8")
+    return np.ascontiguousarray(images.transpose(0, 2, 3, 1)).tobytes()
+
+
+def _shards(n, jobs):
+    jobs = max(1, min(jobs, n))
+    base, extra = divmod(n, jobs)
+    out, s = [], 0
+    for j in range(jobs):
+        c = base + (1 if j < extra else 0)
+        out.append((s, c))
+        s += c
+    return out
+
+
+def _parse_results(text, k, resets=None):
+    rows = {}
+    for line in text.splitlines():
+        if line.startswith("X ") and resets is not None:
+            c, out, sent, pix = (int(v) for v in line.split()[1:5])
+            resets.append({"cycle": c, "results_before": out, "images_sent": sent,
+                           "pixel": pix, "in_flight": sent - out})
+        if not line.startswith("R "):
+            continue
+        f = line.split()
+        idx = int(f[1])
+        rows[idx] = {"class": int(f[2]), "first_in": int(f[3]), "last_in": int(f[4]),
+                     "out": int(f[5]), "logits": [int(v) for v in f[6:6 + k]]}
+    return rows
+
+
+def simulate(exe, net, images, jobs=None, p_valid=1.0, p_ready=1.0, seed=1,
+             reset_image=None, reset_pixel=0, progress=True, work_dir=None, resets=None):
+    """Stream ``images`` (uint8 [N,C,H,W]) through the harness, sharded over ``jobs`` processes.
+
+    Returns (results: dict image -> {"class", "logits", "first_in", "last_in", "out"},
+    shards: list of (first, count), wall seconds). ``resets`` (a list) receives one entry per
+    mid-frame reset the harness applied. ``reset_image``/``reset_pixel``: assert rst in
+    every shard when pixel reset_pixel of shard image reset_image is about to be sent."""
+    n = int(images.shape[0])
+    resets = [] if resets is None else resets
+    jobs = jobs or os.cpu_count() or 1
+    work_dir = Path(work_dir or (BUILD / "regress" / "run"))
+    work_dir.mkdir(parents=True, exist_ok=True)
+    img_file = work_dir / f"images_{os.getpid()}.bin"
+    img_file.write_bytes(images_to_stream(images))
+    shards = _shards(n, jobs)
+    procs = []
+    k = net["classes"]
+    every = max(1, min(50, n // (20 * len(shards)) or 1))
+    try:
+        for j, (first, count) in enumerate(shards):
+            out = work_dir / f"shard_{os.getpid()}_{j}.txt"
+            cmd = [str(exe), "--images", str(img_file), "--out", str(out), "--first", str(first),
+                   "--count", str(count), "--frame", str(net["frame"]),
+                   "--cin", str(net["input"]["channels"]), "--k", str(k),
+                   "--logit-w", str(net["logit_w"]), "--class-w", str(net["class_w"]),
+                   "--p-valid", repr(p_valid), "--p-ready", repr(p_ready),
+                   "--seed", str(seed + 1000 * j), "--progress", str(every),
+                   "+verilator+rand+reset+2", f"+verilator+seed+{seed + j + 1}"]
+            if reset_image is not None:
+                cmd += ["--reset-image", str(reset_image), "--reset-pixel", str(reset_pixel)]
+            procs.append((subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                           text=True), out, first, count))
+        t0 = time.time()
+        done = [0] * len(procs)
+        bar = None
+        if progress:
+            from tqdm import tqdm
+            bar = tqdm(total=n, desc="regress", unit="img", file=sys.stderr, dynamic_ncols=True,
+                       mininterval=0.5)
+
+        def reader(j, pipe):
+            for line in pipe:
+                if line.startswith("P "):
+                    v = int(line.split()[1])
+                    if bar is not None:
+                        bar.update(v - done[j])
+                    done[j] = v
+
+        threads = [threading.Thread(target=reader, args=(j, p.stdout), daemon=True)
+                   for j, (p, _, _, _) in enumerate(procs)]
+        for t in threads:
+            t.start()
+        errors = []
+        for j, (p, out, first, count) in enumerate(procs):
+            p.wait()
+            threads[j].join()
+            err = p.stderr.read()
+            if p.returncode != 0:
+                errors.append(f"shard {j} (images {first}..{first + count - 1}) exit "
+                              f"{p.returncode}: {err.strip()}")
+        wall = time.time() - t0
+        if bar is not None:
+            bar.update(n - sum(done))
+            bar.close()
+        if errors:
+            raise RegressError("\n".join(errors))
+        results = {}
+        for p, out, first, count in procs:
+            rows = _parse_results(out.read_text(), k, resets)
+            missing = [i for i in range(first, first + count) if i not in rows]
+            if missing:
+                raise RegressError(f"harness gave no result for images {missing[:10]}")
+            results.update(rows)
+        return results, shards, wall
+    finally:
+        for p, out, _, _ in procs:
+            if p.poll() is None:
+                p.kill()
+                p.wait()
+            if out.exists():
+                out.unlink()
+        if img_file.exists():
+            img_file.unlink()
+
+
+def timing(results, shards):
+    """Steady-state cycles per image and latency from a run with p_valid = p_ready = 1.
+
+    latency: first pixel in -> result out of the first image of shard 0 (empty pipeline).
+    cycles_per_image: interval between consecutive results once the pipeline is full, i.e. the
+    intervals after the first result of each shard; reported as their maximum (all equal when the
+    pipeline is periodic; ``intervals`` gives min/max)."""
+    first0 = shards[0][0]
+    r0 = results[first0]
+    latency = r0["out"] - r0["first_in"]
+    ivals = []
+    for first, count in shards:
+        outs = [results[i]["out"] for i in range(first, first + count)]
+        ivals += [b - a for a, b in zip(outs[1:], outs[2:])]  # skip the fill interval
+    if not ivals:
+        for first, count in shards:
+            outs = [results[i]["out"] for i in range(first, first + count)]
+            ivals += [b - a for a, b in zip(outs, outs[1:])]
+    cpi = max(ivals) if ivals else None
+    return {"cycles_per_image": cpi, "latency_cycles": latency,
+            "intervals": {"min": min(ivals) if ivals else None,
+                          "max": max(ivals) if ivals else None, "count": len(ivals)}}
+
+
+def compare(results, logits, pred, first=0):
+    """Image indices (absolute) whose class or logits differ from golden."""
+    bad = []
+    for i in range(len(pred)):
+        r = results[first + i]
+        if r["class"] != int(pred[i]) or r["logits"] != [int(v) for v in logits[i]]:
+            bad.append(first + i)
+    return bad

@@ -1,0 +1,56 @@
+"""python -m train: train a QGP network (``train``) or export a trained run as a bundle (``export``)."""
+from __future__ import annotations
+
+import argparse
+import sys
+
+from golden.errors import QGPError
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(prog="python -m train", description=__doc__)
+    sub = ap.add_subparsers(dest="cmd", required=True)
+    t = sub.add_parser("train", help="train a config (checkpoint every epoch; --resume continues a run)",
+                       formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    t.add_argument("--config", default="fmnist", help="config name in train/configs or a JSON path")
+    t.add_argument("--epochs", type=int, default=None, help="override the config's epoch count")
+    t.add_argument("--out", default=None, help="run directory (default runs/<config>)")
+    t.add_argument("--resume", action="store_true", help="continue from <out>/checkpoint.pt")
+    t.add_argument("--data-dir", default=None, help="dataset directory (default: the Debian fashion-mnist package)")
+    t.add_argument("--device", default="auto", help="auto = cuda when present, else cpu")
+    t.add_argument("--amp", choices=["none", "bf16"], default="none", help="autocast for training steps")
+    t.add_argument("--limit-batches", type=int, default=None, help="steps per epoch (smoke tests)")
+    t.add_argument("--threads", type=int, default=None, help="torch CPU threads")
+    t.add_argument("--seed", type=int, default=0)
+    t.add_argument("--export", default=None, metavar="DIR", help="export a bundle to DIR when done")
+    e = sub.add_parser("export", help="export a finished run (final.pt) as a bundle",
+                       formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    e.add_argument("--run", default="runs/fmnist", help="run directory holding final.pt")
+    e.add_argument("--out", default="models/fmnist", help="bundle directory to write (atomically)")
+    e.add_argument("--data-dir", default=None)
+    args = ap.parse_args(argv)
+
+    from .run import TrainingError, load_config, train
+    try:
+        if args.cmd == "train":
+            cfg = load_config(args.config)
+            out = args.out or f"runs/{cfg['name']}"
+            train(cfg, out, epochs=args.epochs, resume=args.resume, data_dir=args.data_dir, device=args.device,
+                  limit_batches=args.limit_batches, amp=args.amp, seed=args.seed, threads=args.threads)
+            if args.export:
+                from .export import export_run
+                export_run(out, args.export, data_dir=args.data_dir)
+        else:
+            from .export import export_run
+            export_run(args.run, args.out, data_dir=args.data_dir)
+    except (QGPError, TrainingError) as ex:
+        print(f"error: {ex}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted: the last completed epoch is in checkpoint.pt; continue with --resume", file=sys.stderr)
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
