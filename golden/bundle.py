@@ -302,7 +302,7 @@ def load_bundle(path):
         raise ck.err("layers", "expected a non-empty list of layers")
     layers = []
     c, h, w, bits = in_c, in_h, in_w, in_bits
-    prev = "input"
+    prev = "the input"
     for li, lm in enumerate(layers_meta):
         fld = f"layers[{li}]"
         if not isinstance(lm, dict):
@@ -318,12 +318,12 @@ def load_bundle(path):
         ck.get(lm, "name", fld + ".name", "str")
         lci = ck.get_int(lm, "in_channels", fld + ".in_channels", 1)
         if lci != c:
-            raise ck.err(fld + ".in_channels", f"is {lci} but {prev} outputs {c} channels; the chain does not connect")
+            raise ck.err(fld + ".in_channels", f"is {lci} but {prev} provides {c} channels; the chain does not connect")
         lh = ck.get_int(lm, "height", fld + ".height", 1)
         lw = ck.get_int(lm, "width", fld + ".width", 1)
         if (lh, lw) != (h, w):
             raise ck.err(fld + (".height" if lh != h else ".width"),
-                         f"is {lh}x{lw} (height x width) but {prev} outputs {h}x{w}; "
+                         f"is {lh}x{lw} (height x width) but {prev} provides {h}x{w}; "
                          "the chain does not connect")
         L = copy.deepcopy(lm)
         L["abits"] = abits
@@ -340,6 +340,8 @@ def load_bundle(path):
         else:
             co = ck.get_int(lm, "out_channels", fld + ".out_channels", 1)
             pool = ck.get(lm, "pool", fld + ".pool", "bool")
+            if pool and (h % 2 or w % 2):
+                raise ck.err(fld + ".pool", f"2x2 max pool needs even height and width, layer output is {h}x{w}")
             if ltype == "conv_dense":
                 wb = ck.get_int(lm, "wbits", fld + ".wbits", 2, 16)
                 L["weight"] = _array(ck, arrays, npz_path, lm, "weight", fld, (co, c, 3, 3), sym_range(wb), "wbits")
@@ -357,8 +359,6 @@ def load_bundle(path):
             need = required_widths(L, bits, abits)
             _check_width(ck, lm, "acc_bits", fld, need["acc_bits"], wc)
             _check_width(ck, rq, "prod_bits", rf, need["prod_bits"], wc)
-            if pool and (h % 2 or w % 2):
-                raise ck.err(fld + ".pool", f"2x2 max pool needs even height and width, layer output is {h}x{w}")
             c = co
             if pool:
                 h, w = h // 2, w // 2

@@ -1,10 +1,11 @@
 """The bit-exact integer semantics of a QGP network (../shared/DESIGN.md), vectorized over a batch.
 
-All activations are int64 [N, C, H, W]. The convolutions run as one matrix product over the
-9 shifted (zero-padded) input planes ("im2col"). The product is done in float32 or float64 when
-that is provably exact (every product and every partial sum is an integer whose magnitude is at
-most sum_j |a_j * x_j| < 2^24 resp. 2^53, so no rounding can happen in any summation order) and
-in int64 otherwise.
+All activations are int64 [N, C, H, W]. Both convolutions are one matrix product (GEMM) of a
+weight matrix [CO, 9*CI] (for QGP the one-hot signed tap selection, ``qgp_matrix``) with the 9
+shifted, zero-padded input planes ("im2col"). The GEMM runs in float32 or float64 only where that
+is provably exact (every product and partial sum is an integer below 2^24 resp. 2^53 in magnitude,
+so no summation order can round), with several images packed into one float where the bound
+leaves room (see ``_plan``), and in int64 otherwise. Requant, pool and head are int64.
 """
 
 from dataclasses import dataclass
@@ -39,7 +40,7 @@ def _padded_cols(x, dt):
 
     Each image is zero-padded to (H+2)x(W+2) and laid out flat per channel; the tap (dy, dx)
     plane is then one contiguous slice shifted by dy*(W+2)+dx. Columns at padded border
-    positions are computed too and discarded by ``_unpad`` (their values read a neighbouring
+    positions are computed too and discarded by ``_unpad_into`` (their values read a neighbouring
     row or image and are never used); interior columns read only this image and its zero border.
     """
     n, c, h, w = x.shape
@@ -56,40 +57,92 @@ def _padded_cols(x, dt):
     return cols
 
 
-def _unpad(r, n, h, w):
-    """[CO, N*(H+2)*(W+2)] -> int64 [N, CO, H, W] (interior positions only)."""
+def _unpad_into(out, r, h, w):
+    """r [CO, n'*(H+2)*(W+2)] on the padded grid -> out [n, CO, H, W] (interior, first n images)."""
     co = r.shape[0]
-    r = r.reshape(co, n, h + 2, w + 2)[:, :, 1:-1, 1:-1]
-    out = np.empty((n, co, h, w), dtype=np.int64)
-    out[...] = r.transpose(1, 0, 2, 3)
-    return out
+    n = out.shape[0]
+    out[...] = r.reshape(co, -1, h + 2, w + 2)[:, :n, 1:-1, 1:-1].transpose(1, 0, 2, 3)
 
 
-def _dtype_for(bound):
-    """Narrowest dtype in which a sum of integer products bounded by ``bound`` is exact."""
-    if bound < 2 ** 24:
-        return np.float32
-    if bound < 2 ** 53:
-        return np.float64
-    return np.int64
+_F32_LIMIT, _F64_LIMIT = 2 ** 24, 2 ** 53  # integers below these are exact in float32 / float64
+_F64_COST = 2.5  # a float64 GEMM costs about this many float32 GEMMs of the same shape
 
 
-def _bound(a, x):
-    """max over outputs of sum_k |a[o,k]| * max|x|: bounds every product and partial sum."""
-    xmax = int(np.abs(x).max(initial=0))
-    return int(np.abs(a).sum(axis=1).max(initial=0)) * xmax
+def _lanes(bound, limit, base):
+    """How many base-``base`` digits, each summing terms bounded by ``bound``, one float holds
+    exactly: the largest L with bound * (base^L - 1) / (base - 1) < limit (0 if none)."""
+    if bound >= limit:
+        return 0
+    lanes = 1
+    while bound * ((base ** (lanes + 1) - 1) // (base - 1)) < limit:
+        lanes += 1
+    return lanes
+
+
+def _plan(a, x):
+    """Choose how to run ``a @ cols`` exactly: (dtype, lanes, digit bits).
+
+    Let bound = max_o sum_k |a[o,k]| * max|x|. Every product and every partial sum of the GEMM
+    is an integer of magnitude <= bound, so float32 (float64) is exact when bound < 2^24 (2^53).
+    With x >= 0 (activations), L images are packed into one float ("lanes"):
+    P = sum_j x_j * B^j with B = 2^kbits > bound. The GEMM yields sum_j acc_j * B^j; every
+    partial sum is bounded by bound * (B^L - 1) / (B - 1) < limit, so it is still exact, and
+    acc_j - lo[o] (in 0..bound < B) is base-B digit j of the result minus sum_j lo[o] B^j.
+    """
+    xmax = int(x.max(initial=0))
+    xmin = int(x.min(initial=0))
+    bound = int(np.abs(a).sum(axis=1).max(initial=0)) * max(xmax, -xmin)
+    if bound == 0:
+        return np.float32, 1, 0
+    kbits = bound.bit_length()
+    n = x.shape[0]
+    if xmin < 0 or n < 2:
+        l32, l64 = int(bound < _F32_LIMIT), int(bound < _F64_LIMIT)
+    else:
+        l32 = min(_lanes(bound, _F32_LIMIT, 1 << kbits), n)
+        l64 = min(_lanes(bound, _F64_LIMIT, 1 << kbits), n)
+    if l32 == 0 and l64 == 0:
+        return np.int64, 1, kbits
+    if l32 >= l64 / _F64_COST:
+        return np.float32, l32, kbits
+    return np.float64, l64, kbits
 
 
 def _conv_gemm(a, x, order):
-    """acc[n, o, y, x] = sum_k a[o, k] * cols[k, (n, y, x)], exact; ``order`` is 'ti' when
-    k = t*CI + i (QGP) and 'it' when k = i*9 + t (dense)."""
+    """acc[n, o, y, x] = sum_k a[o, k] * cols[k, (n, y, x)], exact (see _plan); ``order`` is
+    'ti' when k = t*CI + i (QGP) and 'it' when k = i*9 + t (dense)."""
     n, ci, h, w = x.shape
-    dt = _dtype_for(_bound(a, x))
-    cols = _padded_cols(x, dt)  # [9, CI, M]
+    a = np.asarray(a, dtype=np.int64)
+    dt, lanes, kbits = _plan(a, x)
+    out = np.empty((n, a.shape[0], h, w), dtype=np.int64)
+    per = -(-n // lanes)  # images per lane
+    if lanes > 1:
+        xin = np.zeros((per, ci, h, w), dtype=dt)
+        for j in range(lanes):
+            part = x[j * per:(j + 1) * per]
+            xin[:len(part)] += part.astype(dt) * dt(1 << (kbits * j))
+    else:
+        xin = x
+    cols = _padded_cols(xin, dt)  # [9, CI, M]
     if order == "it":
         cols = cols.transpose(1, 0, 2)
     r = a.astype(dt) @ cols.reshape(9 * ci, -1)
-    return _unpad(r, n, h, w)
+    if lanes == 1:
+        _unpad_into(out, r, h, w)
+        return out
+    xmax = int(x.max(initial=0))
+    lo = -np.maximum(-a, 0).sum(axis=1) * xmax  # acc[o] >= lo[o] because x >= 0
+    v = r.astype(np.int64)
+    v -= (lo * sum(1 << (kbits * j) for j in range(lanes)))[:, None]
+    mask = (1 << kbits) - 1
+    for j in range(lanes):
+        m = min(per, n - j * per)
+        if m <= 0:
+            break
+        digit = (v >> (kbits * j)) & mask
+        digit += lo[:, None]
+        _unpad_into(out[j * per:j * per + m], digit, h, w)
+    return out
 
 
 def conv_dense_acc(x, w):
@@ -132,7 +185,8 @@ def maxpool2(x):
     n, c, h, w = x.shape
     if h % 2 or w % 2:
         raise ValueError(f"maxpool2 needs even H and W, got {h}x{w}")
-    return x.reshape(n, c, h // 2, 2, w // 2, 2).max(axis=(3, 5))
+    return np.maximum(np.maximum(x[:, :, 0::2, 0::2], x[:, :, 0::2, 1::2]),
+                      np.maximum(x[:, :, 1::2, 0::2], x[:, :, 1::2, 1::2]))
 
 
 def gsum_fc(x, w, bias):
@@ -169,11 +223,12 @@ def run_layer(layer, x, abits=None):
     return maxpool2(y) if layer["pool"] else y
 
 
-def run(bundle, images, chunk=256, progress=None, keep_activations=True):
+def run(bundle, images, chunk=32, progress=None, keep_activations=True):
     """Run the whole network on ``images`` uint8 [N, C, H, W] -> Result.
 
-    Processes ``chunk`` images at a time (memory stays bounded); ``progress`` is an optional
-    callable(number of images just finished). With ``keep_activations=False`` only the logits are
+    Processes ``chunk`` images at a time: small chunks keep every temporary small enough for the
+    allocator to reuse (fresh large allocations page-fault, which cost more than the GEMMs here).
+    ``progress`` is an optional callable(number of images just finished). With ``keep_activations=False`` only the logits are
     kept and ``Result.activations`` is an empty list (for evaluating the full test set)."""
     images = np.asarray(images)
     inp = bundle.meta["input"]

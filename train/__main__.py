@@ -2,7 +2,11 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+
+# numpy's BLAS (golden eval inside export) is fastest single-threaded beside torch's own threads
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 from golden.errors import QGPError
 

@@ -30,9 +30,13 @@ def requant_params(k, bn, act, m_bits=M_BITS, b_bits=B_BITS):
     s_out = act.scale()
     r = (k.double() * g / s_out).cpu().numpy()
     c = (h / s_out).cpu().numpy()
+    if not (np.isfinite(r).all() and np.isfinite(c).all()):
+        raise QGPError("export", "requant", "batch norm folds to a non-finite multiplier")
     mlo, mhi = gbundle.signed_range(m_bits)
     blo, bhi = gbundle.signed_range(b_bits)
     for shift in range(MAX_SHIFT, -1, -1):
+        if np.abs(r).max() * 2.0 ** shift > 2.0 ** 62:
+            continue
         m = np.round(r * 2.0 ** shift).astype(np.int64)
         b = np.round(c * 2.0 ** shift).astype(np.int64) + ((1 << (shift - 1)) if shift else 0)
         if m.min() >= mlo and m.max() <= mhi and b.min() >= blo and b.max() <= bhi:
@@ -84,7 +88,7 @@ def int_forward(layers: list, images: np.ndarray, abits: int):
     An independent implementation of the contract (torch conv2d in float64, exact for these
     integer magnitudes), tested against golden/ image by image and layer by layer.
     """
-    x = torch.from_numpy(np.asarray(images)).double()
+    x = torch.from_numpy(np.require(images, requirements="W")).double()
     acts = [x.long()]
     top = 2 ** abits - 1
     for L in layers:

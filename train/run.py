@@ -175,8 +175,7 @@ def train(cfg: dict, run_dir: Path, epochs: int | None = None, resume: bool = Fa
 
     xtr, ytr = datasets.load(cfg["dataset"], "train", data_dir)
     xte, yte = datasets.load(cfg["dataset"], "test", data_dir)
-    xtr, ytr = torch.from_numpy(xtr), torch.from_numpy(ytr)
-    xte, yte = torch.from_numpy(xte), torch.from_numpy(yte)
+    xtr, ytr, xte, yte = (torch.from_numpy(np.require(a, requirements="W")) for a in (xtr, ytr, xte, yte))
 
     torch.manual_seed(seed)
     model = QGPNet(cfg).to(device).to(memory_format=torch.channels_last)
@@ -236,7 +235,7 @@ def train(cfg: dict, run_dir: Path, epochs: int | None = None, resume: bool = Fa
                 out = net(x)
                 loss = F.cross_entropy(out.float(), y, label_smoothing=tcfg.get("label_smoothing", 0.0))
             if not torch.isfinite(loss):
-                raise TrainingError(f"loss is {float(loss)} at epoch {epoch + 1} step {step}; stopped, "
+                raise TrainingError(f"loss is {loss.item()} at epoch {epoch + 1} step {step}; stopped, "
                                     f"last good checkpoint kept in {ckpt_path}")
             opt.zero_grad(set_to_none=True)
             loss.backward()
