@@ -25,8 +25,9 @@
 //   balanced adder tree over the 9*CI products -> stage 1; PE requant units -> stage 2; output
 //   register collecting the FOLD groups of PE channels.
 // Latency: the window accepted in cycle t (its last fold) is on the output in cycle t+3;
-//   a window stream of P windows presented every clock takes P*FOLD + 2 cycles from the first
-//   input beat to the last output beat (last output cycle - first input cycle).
+//   a stream of P windows offered every clock with the output always ready takes P*FOLD + 2
+//   cycles from the first window offered (tvalid) to the last output beat; the first window is
+//   accepted FOLD-1 cycles after it is offered.
 `timescale 1ns / 1ps
 `default_nettype none
 module conv_dense #(
@@ -79,6 +80,7 @@ end
 reg [FW-1:0] fold_reg = {FW{1'b0}}, fold_next;
 // stage 1: accumulators
 reg [PE*ACC_W-1:0] s1_acc_reg = {PE*ACC_W{1'b0}}, s1_acc_next;
+reg [PE*ACC_W-1:0] acc_lane;   // stage 1 datapath result (combinational)
 reg [FW-1:0]       s1_fold_reg = {FW{1'b0}}, s1_fold_next;
 reg                s1_valid_reg = 1'b0, s1_valid_next;
 reg                s1_last_reg = 1'b0, s1_last_next;
@@ -124,7 +126,7 @@ always @* begin
     x_ext = {ACC_W{1'b0}};
     oidx = {OW{1'b0}};
     oi = 0;
-    s1_acc_next = s1_acc_reg;
+    acc_lane = {PE*ACC_W{1'b0}};
     for (p = 0; p < PE; p = p + 1) begin
         oi = fold_reg * PE + p;
         oidx = oi[OW-1:0];
@@ -144,7 +146,7 @@ always @* begin
         for (j = NP - 1; j >= 1; j = j - 1) begin
             tree[p*2*NP + j] = tree[p*2*NP + 2*j] + tree[p*2*NP + 2*j + 1];
         end
-        s1_acc_next[p*ACC_W +: ACC_W] = tree[p*2*NP + 1];
+        acc_lane[p*ACC_W +: ACC_W] = tree[p*2*NP + 1];
     end
 end
 
@@ -171,6 +173,7 @@ endgenerate
 // control
 always @* begin
     fold_next = fold_reg;
+    s1_acc_next = s1_acc_reg;
     s1_fold_next = s1_fold_reg;
     s1_valid_next = s1_valid_reg;
     s1_last_next = s1_last_reg;
@@ -181,6 +184,7 @@ always @* begin
     if (en) begin
         // stage 0 -> 1
         s1_valid_next = s_axis_tvalid;
+        s1_acc_next = acc_lane;
         s1_fold_next = fold_reg;
         s1_last_next = s_axis_tlast;
         if (s_axis_tvalid) begin

@@ -29,8 +29,9 @@
 //   whole when the output register is full and not taken (s_axis_tready depends
 //   combinationally on m_axis_tready).
 // Latency: the window accepted in cycle t (its last fold) is on the output in cycle t+3;
-//   a window stream of P windows presented every clock takes P*FOLD + 2 cycles from the first
-//   input beat to the last output beat (last output cycle - first input cycle).
+//   a stream of P windows offered every clock with the output always ready takes P*FOLD + 2
+//   cycles from the first window offered (tvalid) to the last output beat; the first window is
+//   accepted FOLD-1 cycles after it is offered.
 `timescale 1ns / 1ps
 `default_nettype none
 module conv_qgp #(
@@ -81,6 +82,7 @@ end
 reg [FW-1:0] fold_reg = {FW{1'b0}}, fold_next;
 // stage 1: accumulators
 reg [PE*ACC_W-1:0] s1_acc_reg = {PE*ACC_W{1'b0}}, s1_acc_next;
+reg [PE*ACC_W-1:0] acc_lane;   // stage 1 datapath result (combinational)
 reg [FW-1:0]       s1_fold_reg = {FW{1'b0}}, s1_fold_next;
 reg                s1_valid_reg = 1'b0, s1_valid_next;
 reg                s1_last_reg = 1'b0, s1_last_next;
@@ -107,9 +109,10 @@ assign m_axis_tlast = m_axis_tlast_reg;
 reg [ACC_W-1:0] tree [0:PE*2*NP-1];
 reg [CI*5-1:0]  ts_word;
 reg [BITS-1:0]  xsel;
+reg [3:0]       tap;
 reg [ACC_W-1:0] term;
 reg [OW-1:0]    oidx;
-integer p, i, t, j;
+integer p, i, j;
 // 32-bit ROM index temporaries: only the low OW bits address the CO-word ROMs, the upper bits
 // are always zero (index < CO), so they are deliberately left unused.
 /* verilator lint_off UNUSEDSIGNAL */
@@ -119,10 +122,11 @@ integer oi;
 always @* begin
     ts_word = {CI*5{1'b0}};
     xsel = {BITS{1'b0}};
+    tap = 4'd0;
     term = {ACC_W{1'b0}};
     oidx = {OW{1'b0}};
     oi = 0;
-    s1_acc_next = s1_acc_reg;
+    acc_lane = {PE*ACC_W{1'b0}};
     for (p = 0; p < PE; p = p + 1) begin
         oi = fold_reg * PE + p;
         oidx = oi[OW-1:0];
@@ -131,19 +135,17 @@ always @* begin
             tree[p*2*NP + NP + j] = {ACC_W{1'b0}};
         end
         for (i = 0; i < CI; i = i + 1) begin
-            xsel = {BITS{1'b0}};
-            for (t = 0; t < 9; t = t + 1) begin
-                if (ts_word[i*5 +: 4] == t[3:0]) begin
-                    xsel = s_axis_tdata[(t*CI + i)*BITS +: BITS];
-                end
-            end
+            // 9:1 multiplexer by tap (a tap index above 8 never occurs: the bundle reader
+            // refuses it; it selects 0 here)
+            tap = ts_word[i*5 +: 4];
+            xsel = (tap < 4'd9) ? s_axis_tdata[(tap*CI + i)*BITS +: BITS] : {BITS{1'b0}};
             term = {{(ACC_W-BITS){1'b0}}, xsel};
             tree[p*2*NP + NP + i] = ts_word[i*5 + 4] ? -term : term;
         end
         for (j = NP - 1; j >= 1; j = j - 1) begin
             tree[p*2*NP + j] = tree[p*2*NP + 2*j] + tree[p*2*NP + 2*j + 1];
         end
-        s1_acc_next[p*ACC_W +: ACC_W] = tree[p*2*NP + 1];
+        acc_lane[p*ACC_W +: ACC_W] = tree[p*2*NP + 1];
     end
 end
 
@@ -170,6 +172,7 @@ endgenerate
 // control
 always @* begin
     fold_next = fold_reg;
+    s1_acc_next = s1_acc_reg;
     s1_fold_next = s1_fold_reg;
     s1_valid_next = s1_valid_reg;
     s1_last_next = s1_last_reg;
@@ -180,6 +183,7 @@ always @* begin
     if (en) begin
         // stage 0 -> 1
         s1_valid_next = s_axis_tvalid;
+        s1_acc_next = acc_lane;
         s1_fold_next = fold_reg;
         s1_last_next = s_axis_tlast;
         if (s_axis_tvalid) begin

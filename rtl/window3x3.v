@@ -56,7 +56,11 @@ localparam [XW-1:0] XMAX = XMAX_32[XW-1:0];
 localparam [YW-1:0] YMAX = YMAX_32[YW-1:0];
 localparam [FW-1:0] FLUSH = FLUSH_32[FW-1:0];
 
+// lint waiver: the power-up zero fill of the whole shift register is one replication that
+// exceeds the linter's 8k-bit "probably wrong" heuristic for wide layers (17 x 768 bits): intended
+/* verilator lint_off WIDTHCONCAT */
 reg [N*PB-1:0] sr_data_reg = {N*PB{1'b0}}, sr_data_next;
+/* verilator lint_on WIDTHCONCAT */
 reg [N-1:0]    sr_valid_reg = {N{1'b0}}, sr_valid_next;
 reg [YW-1:0]   ny_reg = {YW{1'b0}}, ny_next;    // coordinates of the next pixel to reach the centre
 reg [XW-1:0]   nx_reg = {XW{1'b0}}, nx_next;

@@ -1,9 +1,13 @@
-"""python -m rtl.gen --bundle DIR --out build/gen/<name> [--fold full|half]
+"""python -m rtl.gen --bundle DIR --out build/gen/<name> [--fold full|half] [--lint]
 
 Generates the network top ``qgp_net.v`` (+ ``qgp_net.json`` and the memfiles) for a bundle.
-Exit 0 on success, 2 on a bad bundle or argument (one line on stderr, no traceback)."""
+``--lint``: then run ``verilator --lint-only -Wall`` on the generated top (with every rtl/ module
+it instantiates) and on each rtl/bench/*.v module.
+Exit 0 on success, 1 on lint warnings, 2 on a bad bundle or argument (one line on stderr, no
+traceback)."""
 
 import argparse
+import subprocess
 import sys
 from pathlib import Path
 
@@ -19,6 +23,8 @@ def main(argv=None):
     ap.add_argument("--out", help="output directory (default build/gen/<bundle dir name>)")
     ap.add_argument("--fold", choices=FOLD_POLICIES, default="full",
                     help="folding of the layers after pooling (default: full)")
+    ap.add_argument("--lint", action="store_true",
+                    help="lint the generated top and rtl/bench/*.v with verilator -Wall")
     args = ap.parse_args(argv)
     out = args.out or str(ROOT / "build" / "gen" / Path(args.bundle).resolve().name)
     try:
@@ -32,7 +38,30 @@ def main(argv=None):
     folds = ", ".join(f"{l['name']}:{l['fold']}" for l in info["layers"])
     print(f"wrote {info['top_file']} ({len(info['layers'])} layers; FOLD {folds}; "
           f"{info['cycles_per_image']} cycles/image)")
+    if args.lint:
+        return lint(info)
     return 0
+
+
+def lint(info):
+    """verilator --lint-only -Wall on the generated top and on every rtl/bench module."""
+    rtl = ROOT / "rtl"
+    jobs = [("qgp_net", [info["top_file"]], ["-y", str(rtl)])]
+    # bench_adder_tree is recursive by parameter: Verilator elaborates it inside a parent, not
+    # as a top of its own, so it is linted through the cores that use it.
+    bench = sorted(f for f in (rtl / "bench").glob("*.v") if f.stem != "bench_adder_tree")
+    for f in bench:
+        jobs.append((f.stem, [str(f)], ["-y", str(rtl / "bench")]))
+    status = 0
+    for top, files, extra in jobs:
+        r = subprocess.run(["verilator", "--lint-only", "-Wall", *extra, *files,
+                            "--top-module", top], capture_output=True, text=True)
+        if r.returncode:
+            status = 1
+            print(f"lint FAILED: {top}\n{r.stderr[-4000:]}")
+        else:
+            print(f"lint ok: {top}")
+    return status
 
 
 if __name__ == "__main__":

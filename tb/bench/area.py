@@ -1,18 +1,19 @@
 """Area benchmark: yosys synthesis of a QGP layer against dense baselines of the same shape.
 
 Designs (all: a 3x3 window of CI channels x BITS bits in, CO results out, fully parallel, one
-output register; same balanced adder tree rtl/bench/bench_adder_tree.v where the design is ours):
-- ``binary_dense``: rtl/bench/conv_binary_dense.v, all 9 taps, +-1 weights from a ROM (memfile).
-- ``mac8``:         rtl/bench/conv_mac8.v, 8-bit weights from a ROM, 9*CI multipliers per output.
-- ``qgp_prog``:     rtl/bench/conv_qgp_prog.v, taps/signs on a port (a loadable weight memory):
-                    real 9:1 multiplexers.
-- ``qgp_hw``:       generated from the bundle layer (tb/bench/hardwired.py): taps and signs as
-                    constants, the multiplexers become wires.
+output register; the same balanced adder tree rtl/bench/bench_adder_tree.v):
+- ``binary_dense`` / ``binary_dense_prog``: rtl/bench/conv_binary_dense.v, all 9 taps, +-1
+  weights from a ROM ($readmemh memfile: synthesis folds the constants) / from a weight port.
+- ``mac8`` / ``mac8_prog``: rtl/bench/conv_mac8.v, 8-bit weights, 9*CI multipliers per output,
+  ROM / port as above.
+- ``qgp_rom`` / ``qgp_prog``: rtl/bench/conv_qgp_prog.v with the bundle layer's taps and signs
+  from a ROM (constants: the 9:1 multiplexers fold away) / from a port (real multiplexers).
+- ``qgp_hw``: generated from the bundle layer (tb/bench/hardwired.py) with taps and signs as
+  constants in the source, so the multiplexers are wires by construction (qgp_rom should match).
 - ``qgp_layer_rom``: rtl/conv_qgp.v at PE=CO with the bundle layer's TS/M/B memfiles, i.e. the
-                    shipped conv core including its requant units and output assembly.
+  shipped conv core including its requant units and output assembly.
 The layer: the bundle's first conv_qgp layer (32 -> 32, 4-bit activations for fmnist). The dense
-baselines get random weights (seeded): with constant weights synthesis folds them, as it does
-for every design here that reads a ROM at a constant address.
+baselines get random weights (seeded).
 
 Synthesis: ``yosys synth_xilinx -flatten -nodsp -top X`` (multipliers in LUTs so that LUT counts
 compare; carry chains map to CARRY4). Wide designs may be synthesised on a sample of ``co``
@@ -83,12 +84,51 @@ def parse_stat(log):
     return out
 
 
-def synth(files, top, chparams, work, timeout=1800):
-    """Run yosys synth_xilinx on ``files`` with ``top``; returns parse_stat + seconds."""
+def _wrapper(top, params, ports, path, rom=None):
+    """A module ``bench_top`` instantiating ``top`` with ``params`` (yosys 0.23 cannot set a
+    string parameter from its command line); ``ports``: [(name, direction, width)] of ``top``.
+    ``rom`` = (port, words, word_width, memfile): that port is driven by a ROM loaded with
+    $readmemh (so synthesis sees constant weights) instead of being a port of bench_top."""
+    from rtl.gen.params import verilog_value
+
+    L = ["module bench_top ("]
+    L.append(",\n".join(f"    {d} wire [{w - 1}:0] {n}" for n, d, w in ports
+                         if rom is None or n != rom[0]))
+    L.append(");")
+    if rom is not None:
+        port, words, ww, mem = rom
+        L.append(f"reg [{ww - 1}:0] rom [0:{words - 1}];")
+        L.append(f'initial $readmemh("{mem}", rom);')
+        L.append(f"wire [{words * ww - 1}:0] {port};")
+        L.append("genvar g;")
+        L.append(f"generate for (g = 0; g < {words}; g = g + 1) begin : g_rom")
+        L.append(f"    assign {port}[g*{ww} +: {ww}] = rom[g];")
+        L.append("end endgenerate")
+    L.append(f"{top} #(")
+    L.append(",\n".join(f"    .{k}({verilog_value(v)})" for k, v in params.items()))
+    L.append(") u_dut (")
+    L.append(",\n".join(f"    .{n}({n})" for n, _, _ in ports))
+    L.append(");")
+    L.append("endmodule")
+    path.write_text("\n".join(L) + "\n")
+    return path
+
+
+def synth(files, top, chparams, work, ports=None, rom=None, timeout=3600):
+    """Run yosys synth_xilinx on ``files`` with ``top`` (wrapped in ``bench_top`` with
+    ``chparams`` and the optional ``rom`` when ``ports`` is given); returns parse_stat +
+    seconds."""
+    work = Path(work).resolve()
     work.mkdir(parents=True, exist_ok=True)
-    sets = "".join(f"chparam -set {k} {v} {top}\n" if not isinstance(v, str)
-                   else f'chparam -set {k} "{v}" {top}\n' for k, v in chparams.items())
-    script = (f"read_verilog -defer {' '.join(str(f) for f in files)}\n{sets}"
+    files = list(files)
+    sets = ""
+    if ports is not None:
+        files.append(_wrapper(top, chparams, ports, work / "bench_top.v", rom=rom))
+        top = "bench_top"
+    else:
+        sets = "".join(f" -chparam {k} {v}" for k, v in chparams.items())
+    script = (f"read_verilog -defer {' '.join(str(f) for f in files)}\n"
+              f"hierarchy -top {top}{sets}\n"
               f"synth_xilinx -flatten -nodsp -top {top}\nstat\n")
     (work / "synth.ys").write_text(script)
     t0 = time.time()
@@ -102,51 +142,98 @@ def synth(files, top, chparams, work, timeout=1800):
     return st
 
 
+def _clog2(n):
+    return max(0, (int(n) - 1).bit_length())
+
+
+def _ports(in_w, out_w, last=False):
+    p = [("clk", "input", 1), ("rst", "input", 1), ("s_axis_tdata", "input", in_w),
+         ("s_axis_tvalid", "input", 1), ("s_axis_tready", "output", 1),
+         ("m_axis_tdata", "output", out_w), ("m_axis_tvalid", "output", 1),
+         ("m_axis_tready", "input", 1)]
+    if last:
+        p += [("s_axis_tlast", "input", 1), ("m_axis_tlast", "output", 1)]
+    return p
+
+
 def designs(layer, abits, work, seed=0, co_sample=None):
-    """(name, files, top, chparams, co_synth, description) for every design of the benchmark."""
+    """[{name, files, top, params, co, description, ports, rom}] for every design."""
     co_sample = co_sample or {}
     CO, CI = np.asarray(layer["tap"]).shape
     bits = int(abits)
     rng = np.random.default_rng(seed)
+    win = 9 * CI * bits
     out = []
 
-    # dense binary: bit (i*9+t) of word o = 1 -> -1
-    n = co_sample.get("binary_dense", CO)
+    def add(name, files, top, params, n, desc, ports=None, rom=None):
+        out.append({"name": name, "files": files, "top": top, "params": params, "co": n,
+                    "description": desc, "ports": ports, "rom": rom})
+
+    # dense binary: bit (i*9+t) of word o = 1 -> -1; random weights (seeded)
     wb = rng.integers(0, 2, size=(CO, CI * 9))
-    words = [sum(int(b) << j for j, b in enumerate(wb[o])) for o in range(n)]
-    f = _write(work / "binary_dense" / "w.mem", [_hexword(w, CI * 9) for w in words])
-    out.append(("binary_dense", [TREE, BENCH_RTL / "conv_binary_dense.v"], "conv_binary_dense",
-                {"CI": CI, "CO": n, "BITS": bits, "W_FILE": str(f)}, n,
-                "dense binary 3x3 (all 9 taps, +-1 ROM weights)"))
+    acc1 = bits + 1 + _clog2(9 * CI)
+    for name, desc in (("binary_dense", "dense binary 3x3, +-1 weights from a ROM (memfile)"),
+                       ("binary_dense_prog", "dense binary 3x3, weights from a weight port")):
+        n = min(CO, co_sample.get(name, CO))
+        prm = {"CI": CI, "CO": n, "BITS": bits, "ACC_W": acc1}
+        ports = _ports(win, n * acc1) + [("w", "input", n * CI * 9)]
+        rom = None
+        if not name.endswith("_prog"):
+            words = [sum(int(b) << j for j, b in enumerate(wb[o])) for o in range(n)]
+            f = _write(work / name / "w.mem", [_hexword(w, CI * 9) for w in words])
+            rom = ("w", n, CI * 9, str(f))
+        add(name, [TREE, BENCH_RTL / "conv_binary_dense.v"], "conv_binary_dense", prm, n, desc,
+            ports, rom)
 
-    # 8-bit MAC: weight (i, t) at [(i*9+t)*8 +: 8]
-    n = co_sample.get("mac8", CO)
+    # 8-bit MAC: weight (i, t) at [(i*9+t)*8 +: 8]; random weights in [-127, 127]
     w8 = rng.integers(-127, 128, size=(CO, CI * 9))
-    words = [sum((int(v) & 255) << (8 * j) for j, v in enumerate(w8[o])) for o in range(n)]
-    f = _write(work / "mac8" / "w.mem", [_hexword(w, CI * 9 * 8) for w in words])
-    out.append(("mac8", [TREE, BENCH_RTL / "conv_mac8.v"], "conv_mac8",
-                {"CI": CI, "CO": n, "BITS": bits, "WBITS": 8, "W_FILE": str(f)}, n,
-                "8-bit weights, 9*CI MACs per output (ROM weights)"))
+    acc8 = bits + 8 + _clog2(9 * CI)
+    for name, desc in (("mac8", "8-bit weights, 9*CI MACs/output, weights from a ROM (memfile)"),
+                       ("mac8_prog", "8-bit weights, 9*CI MACs/output, weights from a port")):
+        n = min(CO, co_sample.get(name, CO))
+        prm = {"CI": CI, "CO": n, "BITS": bits, "WBITS": 8, "ACC_W": acc8}
+        ports = _ports(win, n * acc8) + [("w", "input", n * CI * 9 * 8)]
+        rom = None
+        if not name.endswith("_prog"):
+            words = [sum((int(v) & 255) << (8 * j) for j, v in enumerate(w8[o])) for o in range(n)]
+            f = _write(work / name / "w.mem", [_hexword(w, CI * 9 * 8) for w in words])
+            rom = ("w", n, CI * 9 * 8, str(f))
+        add(name, [TREE, BENCH_RTL / "conv_mac8.v"], "conv_mac8", prm, n, desc, ports, rom)
 
-    n = co_sample.get("qgp_prog", CO)
-    out.append(("qgp_prog", [TREE, BENCH_RTL / "conv_qgp_prog.v"], "conv_qgp_prog",
-                {"CI": CI, "CO": n, "BITS": bits}, n,
-                "QGP, taps/signs from a weight port (real 9:1 muxes)"))
+    # QGP with the bundle layer's taps and signs: from a ROM (synthesis folds the constants) or
+    # from a port (real 9:1 multiplexers)
+    tap = np.asarray(layer["tap"]).astype(int)
+    sign = np.asarray(layer["sign"]).astype(int)
+    accq = bits + 1 + _clog2(CI)
+    for name, desc in (("qgp_rom", "QGP, taps/signs from a ROM (memfile) of the bundle layer"),
+                       ("qgp_prog", "QGP, taps/signs from a weight port (real 9:1 muxes)")):
+        n = min(CO, co_sample.get(name, CO))
+        prm = {"CI": CI, "CO": n, "BITS": bits, "ACC_W": accq}
+        ports = _ports(win, n * accq) + [("ts", "input", n * CI * 5)]
+        rom = None
+        if not name.endswith("_prog"):
+            # one ROM word per output channel: {sign, tap} of input i at [i*5 +: 5]
+            words = [sum(((int(sign[o, i]) & 1) << 4 | int(tap[o, i])) << (5 * i)
+                         for i in range(CI)) for o in range(n)]
+            f = _write(work / name / "ts.mem", [_hexword(w, CI * 5) for w in words])
+            rom = ("ts", n, CI * 5, str(f))
+        add(name, [TREE, BENCH_RTL / "conv_qgp_prog.v"], "conv_qgp_prog", prm, n, desc, ports,
+            rom)
 
-    n = co_sample.get("qgp_hw", CO)
+    n = min(CO, co_sample.get("qgp_hw", CO))
     hw = work / "qgp_hw" / "conv_qgp_hw.v"
     write_hardwired(layer, hw, bits, co=n)
-    out.append(("qgp_hw", [TREE, hw], "conv_qgp_hw", {}, n,
-                "QGP, taps/signs hardwired from the bundle (muxes are wires)"))
+    add("qgp_hw", [TREE, hw], "conv_qgp_hw", {}, n,
+        "QGP, generated with taps/signs as constants (muxes are wires)")
 
     # the shipped conv core: rtl/conv_qgp.v at PE = CO with the layer's memfiles
-    n = co_sample.get("qgp_layer_rom", CO)
+    n = min(CO, co_sample.get("qgp_layer_rom", CO))
     from rtl.gen import params as P
     d = work / "qgp_layer_rom"
     d.mkdir(parents=True, exist_ok=True)
     sub = dict(layer)
-    sub["tap"] = np.asarray(layer["tap"])[:n]
-    sub["sign"] = np.asarray(layer["sign"])[:n]
+    sub["tap"] = tap[:n]
+    sub["sign"] = sign[:n]
     sub["out_channels"] = n
     rq = dict(layer["requant"])
     rq["m"] = np.asarray(rq["m"])[:n]
@@ -157,8 +244,9 @@ def designs(layer, abits, work, seed=0, co_sample=None):
             "B_FILE")
     cp = {k: p[k] for k in keep}
     cp.update(BITS=bits, PE=n)
-    out.append(("qgp_layer_rom", [RTL / "requant.v", RTL / "conv_qgp.v"], "conv_qgp", cp, n,
-                "rtl/conv_qgp.v at PE=CO (ROM taps + requant + output register)"))
+    add("qgp_layer_rom", [RTL / "requant.v", RTL / "conv_qgp.v"], "conv_qgp", cp, n,
+        "rtl/conv_qgp.v at PE=CO: ROM taps + requant + output register",
+        _ports(win, n * abits, last=True))
     return out
 
 
@@ -169,14 +257,20 @@ def run_area(bundle, work, jobs=2, co_sample=None, only=None, log=print):
         raise RuntimeError("bundle has no conv_qgp layer")
     abits = int(bundle.meta["abits"])
     CO, CI = np.asarray(layer["tap"]).shape
-    ds = designs(layer, abits, Path(work), co_sample=co_sample)
+    work = Path(work).resolve()
+    ds = designs(layer, abits, work, co_sample=co_sample)
     if only:
-        ds = [d for d in ds if d[0] in only]
+        ds = [d for d in ds if d["name"] in only]
+    # longest first, so that two workers finish together
+    order = ["mac8_prog", "mac8", "binary_dense", "binary_dense_prog", "qgp_layer_rom",
+             "qgp_prog", "qgp_hw", "qgp_rom"]
+    ds.sort(key=lambda d: order.index(d["name"]) if d["name"] in order else 99)
 
     def one(d):
-        name, files, top, cp, n, desc = d
+        name, n, desc = d["name"], d["co"], d["description"]
         log(f"area: synthesizing {name} ({n} of {CO} output channels) ...")
-        st = synth(files, top, cp, Path(work) / name)
+        st = synth(d["files"], d["top"], d["params"], work / name, ports=d["ports"],
+                   rom=d["rom"])
         scale = CO / n
         st.update(name=name, description=desc, co_synth=n, co=CO, scale=scale,
                   luts_layer=round(st["luts"] * scale), ffs_layer=round(st["ffs"] * scale),
@@ -188,8 +282,8 @@ def run_area(bundle, work, jobs=2, co_sample=None, only=None, log=print):
     with ThreadPoolExecutor(max_workers=max(1, jobs)) as ex:
         res = dict(ex.map(one, ds))
     ratios = {}
-    for q in ("qgp_hw", "qgp_prog", "qgp_layer_rom"):
-        for b in ("binary_dense", "mac8"):
+    for q in ("qgp_hw", "qgp_rom", "qgp_prog", "qgp_layer_rom"):
+        for b in ("binary_dense", "mac8", "binary_dense_prog", "mac8_prog"):
             if q in res and b in res and res[b]["luts_layer"]:
                 ratios[f"{q}/{b}"] = res[q]["luts_layer"] / res[b]["luts_layer"]
     return {"layer": {"name": layer.get("name"), "ci": CI, "co": CO, "abits": abits},

@@ -107,7 +107,8 @@ class StreamDriver(BusDriver):
         BusDriver.__init__(self, entity, name, clock, **kwargs)
         self.idle = idle
         self.beats_sent = 0
-        self.first_beat_cycle = None
+        self.first_beat_cycle = None     # clock edge at which the first beat was accepted
+        self.first_valid_cycle = None    # clock edge at which the first beat was first offered
         self.beat_cycles = []
         self.bus.tvalid.value = 0
         self.bus.tdata.value = 0
@@ -139,6 +140,8 @@ class StreamDriver(BusDriver):
             if hasattr(self.bus, "tlast"):
                 self.bus.tlast.value = int(last)
             self.bus.tvalid.value = 1
+            if self.first_valid_cycle is None:
+                self.first_valid_cycle = now_cycle() + 1
             while True:
                 await clk
                 if to_int(self.bus.tready.value) == 1:

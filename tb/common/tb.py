@@ -46,10 +46,10 @@ class StreamTB:
     async def reset_mid_frame(self, junk_beats, after_cycles):
         """Send ``junk_beats``, assert reset ``after_cycles`` later (in the middle of the frame),
         drop the rest, and restart checking with an empty scoreboard."""
+        self.monitor.kill()            # nothing that comes out before the reset is checked
         self.source.append(junk_beats)
         await self.cycles(after_cycles)
         self.source.reset()
-        self.monitor.kill()
         await self.reset()
         self.new_scoreboard()
 

@@ -14,6 +14,7 @@ The pieces (used by ``python -m tb.regress``, by tb/bench.py and by tb/regress/t
 - ``regress(...)`` the whole thing -> the summary dict written to build/regress.json.
 """
 
+import fcntl
 import hashlib
 import json
 import os
@@ -53,6 +54,7 @@ def _atomic_write_text(path, text):
     try:
         with os.fdopen(fd, "w") as f:
             f.write(text)
+        os.chmod(tmp, 0o644)
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):
@@ -74,7 +76,13 @@ def generate(bundle_dir, out_dir=None):
 
     bundle_dir = Path(bundle_dir)
     if out_dir is None:
-        out_dir = BUILD / "gen" / bundle_dir.resolve().name
+        # one directory per bundle content: the harness reads the memfiles at run time, so two
+        # bundles with the same directory name must never share (and overwrite) them
+        try:
+            tag = hashlib.sha256((bundle_dir / "model.json").read_bytes()).hexdigest()[:8]
+        except OSError:
+            tag = "x"  # load_bundle (in gen_top) reports the missing file properly
+        out_dir = BUILD / "gen" / f"{bundle_dir.resolve().name}-{tag}"
     return gen_top(bundle_dir, out_dir)
 
 
@@ -102,6 +110,15 @@ def build(net, jobs=2, log=print):
     if exe.exists():
         return exe, 0.0
     (BUILD / "regress").mkdir(parents=True, exist_ok=True)
+    # one build at a time per key (pytest -n, two drivers): the second waits and reuses it
+    with open(BUILD / "regress" / f".lock_{key}", "w") as lockf:
+        fcntl.flock(lockf, fcntl.LOCK_EX)
+        if exe.exists():
+            return exe, 0.0
+        return _build(net, key, out_dir, exe, jobs, log)
+
+
+def _build(net, key, out_dir, exe, jobs, log):
     tmp = Path(tempfile.mkdtemp(dir=BUILD / "regress", prefix=f".obj_{key}_"))
     cmd = (["verilator", "--cc", "--exe", "--build", "-j", str(jobs)] + VERILATOR_FLAGS
            + ["--top-module", net["top"], "-Mdir", str(tmp), "-o", exe.name,

@@ -82,7 +82,7 @@ struct Options {
     double p_valid = 1.0, p_ready = 1.0;
     uint64_t seed = 1;
     long reset_image = -1, reset_pixel = 0;
-    long max_cycles_per_image = 100000;  // watchdog
+    long watchdog = 0;                   // max cycles without a result (0: 50 frames)
     long progress_every = 0;             // print "P <done>" to stdout every this many results
 };
 
@@ -110,7 +110,7 @@ Options parse(int argc, char** argv) {
         else if (a == "--seed") o.seed = std::strtoull(val(), nullptr, 0);
         else if (a == "--reset-image") o.reset_image = to_long(val());
         else if (a == "--reset-pixel") o.reset_pixel = to_long(val());
-        else if (a == "--watchdog") o.max_cycles_per_image = to_long(val());
+        else if (a == "--watchdog") o.watchdog = to_long(val());
         else if (a == "--progress") o.progress_every = to_long(val());
         else if (a.rfind("+verilator", 0) == 0) continue;
         else die("unknown option " + a);
@@ -158,7 +158,8 @@ int main(int argc, char** argv) {
     long cycle = 0;
     int rst_left = 4;  // initial reset
     bool did_reset = false;
-    const long limit = (count + 4) * o.max_cycles_per_image;
+    const long watchdog = o.watchdog > 0 ? o.watchdog : 50L * o.frame;
+    long last_progress = 0;
 
     top->clk = 0;
     top->rst = 1;
@@ -169,14 +170,17 @@ int main(int argc, char** argv) {
     top->eval();
 
     while (recv < count) {
-        if (cycle > limit) {
-            std::fprintf(stderr, "harness: timeout at cycle %ld: %ld of %ld results\n", cycle,
-                         recv, count);
+        if (cycle - last_progress > watchdog) {
+            std::fprintf(stderr,
+                         "harness: no result for %ld cycles (cycle %ld, %ld of %ld results, "
+                         "input at image %ld pixel %ld): deadlock?\n",
+                         watchdog, cycle, recv, count, send_img, send_pix);
             return 3;
         }
         if (!did_reset && send_img == o.reset_image && send_pix == o.reset_pixel) {
             did_reset = true;
             rst_left = 4;
+            last_progress = cycle;
             // "X <cycle> <results out so far> <images fully sent> <pixel of the image in progress>"
             std::fprintf(out, "X %ld %ld %ld %ld\n", cycle, recv, send_img, send_pix);
             // Images without a result are lost in the reset: send them again from pixel 0.
@@ -226,6 +230,7 @@ int main(int argc, char** argv) {
                 return 4;
             }
             ++recv;
+            last_progress = cycle;
             if (o.progress_every > 0 && recv % o.progress_every == 0) {
                 std::printf("P %ld\n", recv);
                 std::fflush(stdout);

@@ -1,0 +1,173 @@
+"""python -m tb.bench [--bundle DIR] [--n N] [--only area,regress,simspeed] [--out build/bench.json]
+
+The numbers of `make bench`:
+  area      yosys LUTs / FFs / carry cells of a QGP layer against a dense binary-weight and an
+            8-bit-weight MAC layer of the same shape, plus weight memory bits per layer;
+  regress   throughput (cycles/image, latency, images/s at 200 MHz) from the Verilator
+            regression over N test images (default all 10,000), every image checked vs golden;
+  simspeed  images/s of the Verilator harness vs cocotb + Icarus on the same images.
+Prints markdown tables and writes build/bench.json atomically (pieces not selected keep their
+previous entry). Exit 0 when every selected piece ran and the regression had no mismatch.
+"""
+
+import argparse
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+from tb import regress as R
+
+ROOT = R.ROOT
+CLOCK_HZ = 200e6
+PIECES = ("area", "regress", "simspeed")
+# output channels synthesised per design (the rest scaled: the channels are independent copies
+# of one datapath); measured on this machine: see the report in the bench JSON ("synth_s")
+DEFAULT_CO = {"binary_dense": 8, "mac8": 2, "qgp_prog": 8, "qgp_hw": 32, "qgp_layer_rom": 32}
+
+
+def _co_arg(s):
+    out = dict(DEFAULT_CO)
+    for kv in filter(None, s.split(",")):
+        k, v = kv.split("=")
+        if k not in DEFAULT_CO:
+            raise argparse.ArgumentTypeError(f"unknown design {k}")
+        out[k] = int(v)
+    return out
+
+
+def _parser():
+    ap = argparse.ArgumentParser(prog="python -m tb.bench", description=__doc__.split("\n\n")[1])
+    ap.add_argument("--bundle", default=str(R.DEFAULT_BUNDLE))
+    ap.add_argument("--n", type=int, default=10000, help="regression images (default 10000)")
+    ap.add_argument("--only", default=",".join(PIECES),
+                    help="comma-separated pieces: area,regress,simspeed (default all)")
+    ap.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
+    ap.add_argument("--area-co", type=_co_arg, default=dict(DEFAULT_CO),
+                    help="output channels to synthesise per design, e.g. mac8=4,binary_dense=32")
+    ap.add_argument("--sim-n", type=int, default=50, help="images for the Verilator speed run")
+    ap.add_argument("--icarus-n", type=int, default=1, help="images for the Icarus run")
+    ap.add_argument("--out", default=str(ROOT / "build" / "bench.json"))
+    return ap
+
+
+def _fmt(v, nd=0):
+    if v is None:
+        return "-"
+    if isinstance(v, float):
+        return f"{v:,.{nd}f}"
+    return f"{v:,}"
+
+
+def tables(b):
+    out = []
+    a = b.get("area")
+    if a:
+        L = a["layer"]
+        out.append(f"### Area: one {L['ci']}->{L['co']} 3x3 layer, {L['abits']}-bit activations "
+                   f"({a['tool']})\n")
+        out.append("| design | LUTs | FFs | CARRY4 | synthesised | LUTs vs dense binary | "
+                   "LUTs vs 8-bit MAC |")
+        out.append("|---|---:|---:|---:|---|---:|---:|")
+        d = a["designs"]
+        for k in ("binary_dense", "mac8", "qgp_prog", "qgp_layer_rom", "qgp_hw"):
+            if k not in d:
+                continue
+            x = d[k]
+            rb = (x["luts_layer"] / d["binary_dense"]["luts_layer"]) if "binary_dense" in d else None
+            rm = (x["luts_layer"] / d["mac8"]["luts_layer"]) if "mac8" in d else None
+            samp = (f"{x['co_synth']}/{x['co']} ch, x{x['scale']:g}" if x["scale"] != 1
+                    else "all channels")
+            out.append(f"| {k}: {x['description']} | {_fmt(x['luts_layer'])} | "
+                       f"{_fmt(x['ffs_layer'])} | {_fmt(x['carry_layer'])} | {samp} | "
+                       f"{'-' if rb is None else f'1/{1 / rb:.1f}'} | "
+                       f"{'-' if rm is None else f'1/{1 / rm:.1f}'} |")
+        out.append("")
+        out.append("| layer | type | CI->CO | weight bits | 8-bit dense 3x3 bits |")
+        out.append("|---|---|---|---:|---:|")
+        for m in a["memory"]:
+            out.append(f"| {m['layer']} | {m['type']} | {m['ci']}->{m['co']} | {_fmt(m['bits'])} | "
+                       f"{_fmt(m['dense8_bits'])} |")
+        out.append("")
+    r = b.get("regress")
+    if r:
+        out.append(f"### Throughput ({r['images']} test images through qgp_net in Verilator)\n")
+        out.append("| images | mismatches | accuracy | cycles/image | latency (cycles) | "
+                   "images/s at 200 MHz | latency at 200 MHz |")
+        out.append("|---:|---:|---:|---:|---:|---:|---:|")
+        acc = "-" if r["accuracy"] is None else f"{r['accuracy']:.4f}"
+        out.append(f"| {r['images']} | {r['mismatches']} | {acc} | {r['cycles_per_image']} | "
+                   f"{r['latency_cycles']} | {_fmt(r['images_per_s_at_200MHz'])} | "
+                   f"{r['latency_cycles'] / CLOCK_HZ * 1e6:.2f} us |")
+        out.append("")
+    s = b.get("simspeed")
+    if s:
+        v, i = s["verilator"], s["cocotb_icarus"]
+        out.append("### Simulation speed (one process, whole network, checked vs golden)\n")
+        out.append("| simulator | images | images/s | cycles/s | build (s) |")
+        out.append("|---|---:|---:|---:|---:|")
+        out.append(f"| Verilator (C++ harness) | {v['images']} | {_fmt(v['images_per_s'], 2)} | "
+                   f"{_fmt(v['cycles_per_s'])} | {_fmt(v['build_s'], 1)} |")
+        out.append(f"| cocotb + Icarus | {i['images']} | {_fmt(i['images_per_s'], 4)} | "
+                   f"{_fmt(i['cycles_per_s'])} | {_fmt(i['build_s'], 1)} |")
+        out.append(f"\nVerilator is {s['speedup']}x faster.\n")
+    return "\n".join(out)
+
+
+def main(argv=None):
+    from golden.bundle import load_bundle
+    from golden.errors import QGPError
+
+    args = _parser().parse_args(argv)
+    only = [p.strip() for p in args.only.split(",") if p.strip()]
+    bad = [p for p in only if p not in PIECES]
+    if bad:
+        print(f"error: --only: unknown piece(s) {', '.join(bad)}; one of {', '.join(PIECES)}",
+              file=sys.stderr)
+        return 2
+    log = lambda s: print(s, file=sys.stderr, flush=True)  # noqa: E731
+    out = Path(args.out)
+    try:
+        bench = json.loads(out.read_text()) if out.exists() else {}
+    except ValueError:
+        bench = {}
+    rc = 0
+    try:
+        bundle = load_bundle(args.bundle)
+        bench["bundle"] = args.bundle
+        if "area" in only:
+            from tb.bench.area import run_area
+
+            t0 = time.time()
+            bench["area"] = run_area(bundle, ROOT / "build" / "bench" / "area",
+                                     jobs=min(2, args.jobs), co_sample=args.area_co, log=log)
+            bench["area"]["wall_s"] = round(time.time() - t0, 1)
+        if "regress" in only:
+            from tb.regress.__main__ import _parser as rparser
+            from tb.regress.__main__ import run as rrun
+
+            ra = rparser().parse_args(["--bundle", args.bundle, "--n", str(args.n),
+                                       "--jobs", str(args.jobs)])
+            bench["regress"] = rrun(ra, log=log)
+            if bench["regress"]["mismatches"]:
+                rc = 1
+        if "simspeed" in only:
+            from tb.bench.simspeed import run_simspeed
+
+            bench["simspeed"] = run_simspeed(args.bundle, n_verilator=args.sim_n,
+                                             n_icarus=args.icarus_n, log=log)
+    except QGPError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    except (R.RegressError, RuntimeError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 3
+    R.write_json_atomic(out, bench)
+    print(tables(bench))
+    print(f"-> {out}")
+    return rc
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,33 @@
+"""Verilator --lint-only -Wall: every module with its default parameters (rtl/lint.sh), and the
+layer modules with the parameters rtl.gen.params derives for every layer of a bundle of the
+fmnist shape (the widths a real network uses)."""
+
+import shutil
+import subprocess
+
+import pytest
+
+from rtl.gen.params import network_plan, verilog_value
+from tb.common.runner import BUILD, RTL
+
+pytestmark = pytest.mark.skipif(shutil.which("verilator") is None, reason="verilator not installed")
+
+
+def test_lint_defaults():
+    r = subprocess.run(["sh", str(RTL / "lint.sh")], capture_output=True, text=True)
+    assert r.returncode == 0, r.stdout + r.stderr
+
+
+def test_lint_network_params():
+    from golden.bundle import load_bundle
+    from tb.layer.test_layer import synth_bundle
+    b = load_bundle(str(synth_bundle("fmnist")))
+    errors = []
+    for info in network_plan(b, str(BUILD / "lint" / "mem")):
+        m = info["module"]
+        args = [f"-G{k}={verilog_value(v)}" for k, v in info["params"].items()]
+        r = subprocess.run(["verilator", "--lint-only", "-Wall", f"-I{RTL}", *args,
+                            str(RTL / f"{m}.v"), "--top-module", m], capture_output=True, text=True)
+        if r.returncode:
+            errors.append(f"{info['name']} ({m}): {r.stderr[-2000:]}")
+    assert not errors, "\n".join(errors)
