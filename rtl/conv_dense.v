@@ -62,7 +62,7 @@ localparam FOLD = CO / PE;
 localparam FW = (FOLD > 1) ? $clog2(FOLD) : 1;
 localparam OW = (CO > 1) ? $clog2(CO) : 1;
 localparam NT = 9*CI;                                 // products per output channel
-localparam NP = 1 << $clog2(NT);                      // adder tree leaves (power of two)   // adder tree leaves (power of two)
+localparam NP = 1 << $clog2(NT);                      // adder tree leaves (power of two)
 localparam [31:0] FLAST_32 = FOLD - 1;
 localparam [FW-1:0] FLAST = FLAST_32[FW-1:0];
 
@@ -104,7 +104,7 @@ assign m_axis_tvalid = m_axis_tvalid_reg;
 assign m_axis_tlast = m_axis_tlast_reg;
 
 // stage 1 datapath: 9*CI multipliers + adder tree per PE lane
-reg [ACC_W-1:0]      tree [0:PE*2*NP-1];
+reg [ACC_W-1:0]      tree [0:2*NP-1];   // one lane's adder tree (heap order), reused per lane
 reg [CI*9*WBITS-1:0] w_word;
 reg [WBITS-1:0]      wsel;
 reg [IN_BITS-1:0]    xsel;
@@ -132,7 +132,7 @@ always @* begin
         oidx = oi[OW-1:0];
         w_word = w_mem[oidx];
         for (j = 0; j < NP; j = j + 1) begin
-            tree[p*2*NP + NP + j] = {ACC_W{1'b0}};
+            tree[NP + j] = {ACC_W{1'b0}};
         end
         for (i = 0; i < CI; i = i + 1) begin
             for (t = 0; t < 9; t = t + 1) begin
@@ -140,13 +140,13 @@ always @* begin
                 xsel = s_axis_tdata[(t*CI + i)*IN_BITS +: IN_BITS];
                 w_ext = {{(ACC_W-WBITS){wsel[WBITS-1]}}, wsel};
                 x_ext = {{(ACC_W-IN_BITS){1'b0}}, xsel};
-                tree[p*2*NP + NP + i*9 + t] = w_ext * x_ext;
+                tree[NP + i*9 + t] = w_ext * x_ext;
             end
         end
         for (j = NP - 1; j >= 1; j = j - 1) begin
-            tree[p*2*NP + j] = tree[p*2*NP + 2*j] + tree[p*2*NP + 2*j + 1];
+            tree[j] = tree[2*j] + tree[2*j + 1];
         end
-        acc_lane[p*ACC_W +: ACC_W] = tree[p*2*NP + 1];
+        acc_lane[p*ACC_W +: ACC_W] = tree[1];
     end
 end
 

@@ -106,7 +106,7 @@ assign m_axis_tvalid = m_axis_tvalid_reg;
 assign m_axis_tlast = m_axis_tlast_reg;
 
 // stage 1 datapath: 9:1 mux + sign + adder tree per PE lane
-reg [ACC_W-1:0] tree [0:PE*2*NP-1];
+reg [ACC_W-1:0] tree [0:2*NP-1];   // one lane's adder tree (heap order), reused per lane
 reg [CI*5-1:0]  ts_word;
 reg [BITS-1:0]  xsel;
 reg [3:0]       tap;
@@ -132,7 +132,7 @@ always @* begin
         oidx = oi[OW-1:0];
         ts_word = ts_mem[oidx];
         for (j = 0; j < NP; j = j + 1) begin
-            tree[p*2*NP + NP + j] = {ACC_W{1'b0}};
+            tree[NP + j] = {ACC_W{1'b0}};
         end
         for (i = 0; i < CI; i = i + 1) begin
             // 9:1 multiplexer by tap (a tap index above 8 never occurs: the bundle reader
@@ -140,12 +140,12 @@ always @* begin
             tap = ts_word[i*5 +: 4];
             xsel = (tap < 4'd9) ? s_axis_tdata[(tap*CI + i)*BITS +: BITS] : {BITS{1'b0}};
             term = {{(ACC_W-BITS){1'b0}}, xsel};
-            tree[p*2*NP + NP + i] = ts_word[i*5 + 4] ? -term : term;
+            tree[NP + i] = ts_word[i*5 + 4] ? -term : term;
         end
         for (j = NP - 1; j >= 1; j = j - 1) begin
-            tree[p*2*NP + j] = tree[p*2*NP + 2*j] + tree[p*2*NP + 2*j + 1];
+            tree[j] = tree[2*j] + tree[2*j + 1];
         end
-        acc_lane[p*ACC_W +: ACC_W] = tree[p*2*NP + 1];
+        acc_lane[p*ACC_W +: ACC_W] = tree[1];
     end
 end
 

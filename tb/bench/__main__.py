@@ -24,7 +24,8 @@ CLOCK_HZ = 200e6
 PIECES = ("area", "regress", "simspeed")
 # output channels synthesised per design (the rest scaled: the channels are independent copies
 # of one datapath); measured on this machine: see the report in the bench JSON ("synth_s")
-DEFAULT_CO = {"binary_dense": 8, "mac8": 2, "qgp_prog": 8, "qgp_hw": 32, "qgp_layer_rom": 32}
+DEFAULT_CO = {"binary_dense": 4, "binary_dense_prog": 2, "mac8": 2, "mac8_prog": 1,
+              "qgp_rom": 32, "qgp_prog": 8, "qgp_hw": 32, "qgp_layer_rom": 8}
 
 
 def _co_arg(s):
@@ -60,6 +61,14 @@ def _fmt(v, nd=0):
     return f"{v:,}"
 
 
+def _ratio(r):
+    if r is None:
+        return "-"
+    if abs(r - 1) < 1e-9:
+        return "1"
+    return f"1/{1 / r:.1f}" if r < 1 else f"{r:.1f}x"
+
+
 def tables(b):
     out = []
     a = b.get("area")
@@ -67,22 +76,27 @@ def tables(b):
         L = a["layer"]
         out.append(f"### Area: one {L['ci']}->{L['co']} 3x3 layer, {L['abits']}-bit activations "
                    f"({a['tool']})\n")
+        out.append("LUT ratios compare like with like: a design with weights from a port (_prog) "
+                   "against the baselines with weights from a port, the others against the "
+                   "baselines with ROM (constant) weights.\n")
         out.append("| design | LUTs | FFs | CARRY4 | synthesised | LUTs vs dense binary | "
                    "LUTs vs 8-bit MAC |")
         out.append("|---|---:|---:|---:|---|---:|---:|")
         d = a["designs"]
-        for k in ("binary_dense", "mac8", "qgp_prog", "qgp_layer_rom", "qgp_hw"):
+        for k in ("binary_dense", "binary_dense_prog", "mac8", "mac8_prog", "qgp_prog",
+                  "qgp_layer_rom", "qgp_rom", "qgp_hw"):
             if k not in d:
                 continue
             x = d[k]
-            rb = (x["luts_layer"] / d["binary_dense"]["luts_layer"]) if "binary_dense" in d else None
-            rm = (x["luts_layer"] / d["mac8"]["luts_layer"]) if "mac8" in d else None
+            suf = "_prog" if k.endswith("_prog") else ""
+            bb, bm = d.get("binary_dense" + suf), d.get("mac8" + suf)
+            rb = x["luts_layer"] / bb["luts_layer"] if bb else None
+            rm = x["luts_layer"] / bm["luts_layer"] if bm else None
             samp = (f"{x['co_synth']}/{x['co']} ch, x{x['scale']:g}" if x["scale"] != 1
                     else "all channels")
             out.append(f"| {k}: {x['description']} | {_fmt(x['luts_layer'])} | "
                        f"{_fmt(x['ffs_layer'])} | {_fmt(x['carry_layer'])} | {samp} | "
-                       f"{'-' if rb is None else f'1/{1 / rb:.1f}'} | "
-                       f"{'-' if rm is None else f'1/{1 / rm:.1f}'} |")
+                       f"{_ratio(rb)} | {_ratio(rm)} |")
         out.append("")
         out.append("| layer | type | CI->CO | weight bits | 8-bit dense 3x3 bits |")
         out.append("|---|---|---|---:|---:|")

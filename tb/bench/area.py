@@ -286,8 +286,18 @@ def run_area(bundle, work, jobs=2, co_sample=None, only=None, log=print):
         for b in ("binary_dense", "mac8", "binary_dense_prog", "mac8_prog"):
             if q in res and b in res and res[b]["luts_layer"]:
                 ratios[f"{q}/{b}"] = res[q]["luts_layer"] / res[b]["luts_layer"]
+    # the targets (QGP <= 1/4 of dense binary, <= 1/30 of 8-bit MAC), like with like
+    targets = {}
+    for q in ("qgp_hw", "qgp_rom", "qgp_layer_rom", "qgp_prog"):
+        suf = "_prog" if q.endswith("_prog") else ""
+        rb, rm = ratios.get(f"{q}/binary_dense{suf}"), ratios.get(f"{q}/mac8{suf}")
+        if rb is not None or rm is not None:
+            targets[q] = {"vs": "binary_dense" + suf + ", mac8" + suf,
+                          "binary_ratio": rb, "binary_ok": None if rb is None else rb <= 0.25,
+                          "mac8_ratio": rm, "mac8_ok": None if rm is None else rm <= 1 / 30}
     return {"layer": {"name": layer.get("name"), "ci": CI, "co": CO, "abits": abits},
             "tool": "yosys synth_xilinx -flatten -nodsp", "designs": res, "ratios": ratios,
+            "targets": targets,
             "memory": memory_table(bundle)}
 
 

@@ -176,3 +176,13 @@ def test_cli_mismatch_exit_code_and_bad_bundle(tmp_path):
     assert res.returncode == 2
     assert res.stderr.startswith("error: ") and "Traceback" not in res.stderr
     assert not out.exists()
+
+
+def test_generated_top_and_bench_rtl_lint(net_bundle):
+    """verilator --lint-only -Wall: the generated qgp_net (with the rtl/ modules it uses) and
+    every rtl/bench module are clean."""
+    res = subprocess.run([PY, "-m", "rtl.gen", "--bundle", str(net_bundle), "--out",
+                          str(WORK / "gen_lint"), "--lint"], cwd=ROOT, capture_output=True,
+                         text=True)
+    assert res.returncode == 0, res.stdout[-4000:] + res.stderr[-2000:]
+    assert "lint ok: qgp_net" in res.stdout
