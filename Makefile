@@ -37,8 +37,8 @@ test: setup ## unit, module and fault tests (pytest), then the Verilator regress
 	  if [ $$rc -eq 5 ]; then echo "pytest collected no tests: failing"; exit 1; fi; exit $$rc
 	$(MAKE) --no-print-directory regress N=$(N)
 
-train: setup ## train CONFIG (default fmnist) into runs/CONFIG; EPOCHS=.. overrides; add RESUME=1 to continue
-	$(PY) -m train train --config $(CONFIG) --out runs/$(CONFIG) $(if $(EPOCHS),--epochs $(EPOCHS)) $(if $(RESUME),--resume)
+train: setup ## train CONFIG (default fmnist) into runs/CONFIG; EPOCHS=.. overrides; RESUME=1 continues; INIT=x.pt fine-tunes
+	$(PY) -m train train --config $(CONFIG) --out runs/$(CONFIG) $(if $(EPOCHS),--epochs $(EPOCHS)) $(if $(RESUME),--resume) $(if $(INIT),--init $(INIT))
 
 export: setup ## export runs/CONFIG/final.pt as the bundle models/CONFIG
 	$(PY) -m train export --run runs/$(CONFIG) --out models/$(CONFIG)

@@ -26,6 +26,7 @@ def main(argv=None):
     t.add_argument("--limit-batches", type=int, default=None, help="steps per epoch (smoke tests)")
     t.add_argument("--threads", type=int, default=None, help="torch CPU threads")
     t.add_argument("--seed", type=int, default=0)
+    t.add_argument("--init", default=None, metavar="PT", help="start from this run's final.pt/checkpoint.pt (fine-tune)")
     t.add_argument("--export", default=None, metavar="DIR", help="export a bundle to DIR when done")
     e = sub.add_parser("export", help="export a finished run (final.pt) as a bundle",
                        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
@@ -40,7 +41,7 @@ def main(argv=None):
             cfg = load_config(args.config)
             out = args.out or f"runs/{cfg['name']}"
             train(cfg, out, epochs=args.epochs, resume=args.resume, data_dir=args.data_dir, device=args.device,
-                  limit_batches=args.limit_batches, amp=args.amp, seed=args.seed, threads=args.threads)
+                  limit_batches=args.limit_batches, amp=args.amp, seed=args.seed, threads=args.threads, init=args.init)
             if args.export:
                 from .export import export_run
                 export_run(out, args.export, data_dir=args.data_dir)

@@ -154,7 +154,8 @@ def write_logs(run_dir: Path, history: list):
 
 def train(cfg: dict, run_dir: Path, epochs: int | None = None, resume: bool = False,
           data_dir: str | None = None, device: str = "auto", limit_batches: int | None = None,
-          amp: str = "none", seed: int = 0, quiet: bool = False, threads: int | None = None):
+          amp: str = "none", seed: int = 0, quiet: bool = False, threads: int | None = None,
+          init: str | None = None):
     """Train ``cfg`` into ``run_dir`` (checkpoint.pt, log.json/csv, plots). Returns the final model."""
     world = int(os.environ.get("WORLD_SIZE", "1"))
     rank = int(os.environ.get("RANK", "0"))
@@ -178,7 +179,16 @@ def train(cfg: dict, run_dir: Path, epochs: int | None = None, resume: bool = Fa
     xtr, ytr, xte, yte = (torch.from_numpy(np.require(a, requirements="W")) for a in (xtr, ytr, xte, yte))
 
     torch.manual_seed(seed)
-    model = QGPNet(cfg).to(device).to(memory_format=torch.channels_last)
+    model = QGPNet(cfg)
+    if init:  # fine-tune: start from a finished run's weights, masks and binarization
+        src = Path(init)
+        if not src.is_file():
+            raise QGPError(str(src), "init", "missing: expected a final.pt or checkpoint.pt of a run")
+        ck0 = torch.load(src, map_location="cpu", weights_only=False)
+        if ck0["config"]["layers"] != cfg["layers"] or ck0["config"]["input"] != cfg["input"]:
+            raise QGPError(str(src), "config.layers", f"network shape differs from config {cfg['name']}")
+        model.load_state_dict(ck0["model"])
+    model = model.to(device).to(memory_format=torch.channels_last)
     per_rank = max(1, tcfg["batch_size"] // world)
     steps = len(xtr) // (per_rank * world)
     if limit_batches:

@@ -4,7 +4,9 @@
 Streams N test images through the generated `qgp_net` in Verilator, compares every image's class
 and logits with golden.model.run (bit-exact) and writes a JSON summary atomically:
 {"images", "mismatches", "accuracy", "cycles_per_image", "latency_cycles", ...}.
-Exit 0: no mismatch; 1: mismatches (the first one is printed with its logits); 2: bad input.
+Exit 0: no mismatch; 1: mismatches (the first one is printed with its logits); 2: bad input
+(bundle, dataset, images file: one line on stderr); 3: the flow failed (Verilator build error,
+harness crash or deadlock watchdog).
 """
 
 import argparse

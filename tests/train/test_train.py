@@ -217,3 +217,16 @@ def test_missing_dataset_one_line(tmp_path):
     r = cli("train", "--config", str(p), "--data-dir", str(tmp_path / "none"), "--out", str(tmp_path / "o"))
     assert r.returncode == 2 and "Traceback" not in r.stderr
     assert "train-images-idx3-ubyte" in r.stderr and len(r.stderr.strip().splitlines()) == 1
+
+
+def test_finetune_starts_from_a_finished_run(tiny_run, tmp_path):
+    cfg, d, model = tiny_run
+    ft = json.loads(json.dumps(cfg))
+    ft["train"].update(prune={"keep": [1], "at_epoch": [0]}, binarize_epoch=0, epochs=1)
+    m2 = train(ft, tmp_path / "ft", limit_batches=3, quiet=True, threads=1, init=str(d / "run" / "final.pt"))
+    for a, b in zip(model.qgp_convs(), m2.qgp_convs()):
+        assert torch.equal(a.mask, b.mask), "fine-tuning must keep the pruned taps"
+    bad = json.loads(json.dumps(cfg))
+    bad["layers"][0]["out_channels"] += 1
+    with pytest.raises(QGPError, match="network shape differs"):
+        train(bad, tmp_path / "bad", limit_batches=1, quiet=True, threads=1, init=str(d / "run" / "final.pt"))
