@@ -6,7 +6,8 @@
 // Same window / result layouts as conv_binary_dense; ts layout as conv_qgp's TS_FILE words:
 //   ts[(o*CI + i)*5 +: 5] = {sign, tap[3:0]}, tap in 0..8 (t = ky*3 + kx).
 // (The hardwired variant, with taps and signs as constants so that the multiplexers become
-// wires, is generated from a bundle layer by tb/bench into build/gen/bench/.)
+// wires, is generated from a bundle layer by tb/bench/hardwired.py into
+// build/gen/bench/conv_qgp_hw.v.)
 module conv_qgp_prog #(
     parameter CI    = 32,
     parameter CO    = 32,

@@ -221,7 +221,7 @@ def designs(layer, abits, work, seed=0, co_sample=None):
             rom)
 
     n = min(CO, co_sample.get("qgp_hw", CO))
-    hw = work / "qgp_hw" / "conv_qgp_hw.v"
+    hw = ROOT / "build" / "gen" / "bench" / "conv_qgp_hw.v"
     write_hardwired(layer, hw, bits, co=n)
     add("qgp_hw", [TREE, hw], "conv_qgp_hw", {}, n,
         "QGP, generated with taps/signs as constants (muxes are wires)")

@@ -12,6 +12,7 @@ harness crash or deadlock watchdog).
 import argparse
 import os
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -41,6 +42,8 @@ def _parser():
     ap.add_argument("--jobs", type=int, default=os.cpu_count() or 1,
                     help="simulation processes (default: number of cores)")
     ap.add_argument("--out", default=str(R.BUILD / "regress.json"))
+    ap.add_argument("--fold", choices=("full", "half"), default="full",
+                    help="folding of the layers after pooling (rtl.gen; default full)")
     ap.add_argument("--no-progress", action="store_true")
     return ap
 
@@ -88,7 +91,7 @@ def run(args, log=print):
         raise QGPError(args.images_file or "--n", "n", "no images to run")
 
     t0 = time.time()
-    net = R.generate(args.bundle)
+    net = R.generate(args.bundle, fold=args.fold)
     t_gen = time.time() - t0
     exe, t_build = R.build(net, jobs=min(2, args.jobs), log=log)
 
@@ -99,6 +102,19 @@ def run(args, log=print):
     if args.reset_mid_frame:
         per = -(-n // max(1, min(args.jobs, n)))
         reset_image = min(per - 1, max(1, per // 2))
+    # golden runs in a thread while the simulators run (NumPy releases the GIL)
+    gold_box = {}
+
+    def _gold():
+        t1 = time.time()
+        try:
+            gold_box["r"] = model.run(bundle, images.astype(np.int64), keep_activations=False)
+        except BaseException as e:  # re-raised in the main thread
+            gold_box["e"] = e
+        gold_box["s"] = time.time() - t1
+
+    gold_thread = threading.Thread(target=_gold, daemon=True)
+    gold_thread.start()
     resets = []
     res, shards, wall = R.simulate(
         exe, net, images, jobs=args.jobs, p_valid=p_valid, p_ready=p_ready, seed=args.seed,
@@ -107,9 +123,10 @@ def run(args, log=print):
     if args.reset_mid_frame and len(resets) != len(shards):
         raise R.RegressError(f"{len(shards)} shards but {len(resets)} mid-frame resets applied")
 
-    t1 = time.time()
-    gold = model.run(bundle, images.astype(np.int64), keep_activations=False)
-    t_gold = time.time() - t1
+    gold_thread.join()
+    if "e" in gold_box:
+        raise gold_box["e"]
+    gold, t_gold = gold_box["r"], gold_box["s"]
     bad = R.compare(res, gold.logits, gold.pred)
 
     if throughput_mode and n >= 3:
@@ -135,6 +152,9 @@ def run(args, log=print):
         "frame_pixels": net["frame"],
         "images_per_s_at_200MHz": (CLOCK_HZ / tim["cycles_per_image"]
                                    if tim["cycles_per_image"] else None),
+        "fold_policy": net["fold_policy"],
+        "layers": [{"name": l["name"], "module": l["module"], "fold": l["fold"], "pe": l["pe"]}
+                   for l in net["layers"]],
         "mode": {"p_valid": p_valid, "p_ready": p_ready, "seed": args.seed,
                  "reset_mid_frame": bool(args.reset_mid_frame),
                  "images_file": args.images_file, "offset": args.offset},
