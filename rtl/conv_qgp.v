@@ -21,7 +21,9 @@
 //   m_axis_tdata[CO*ABITS-1:0]   output pixel, channel o at [o*ABITS +: ABITS];
 //                                m_axis_tvalid, m_axis_tready, m_axis_tlast (tlast passed on)
 // Architecture:
-//   fold counter f = 0..FOLD-1 reads ROM words f*PE .. f*PE+PE-1; per (o, i) a 9:1 mux by tap
+//   fold counter f = 0..FOLD-1 reads ROM words f*PE .. f*PE+PE-1 (at FOLD == 1 lane o reads
+//   word o at a constant index, so synthesis folds taps, signs, m and b to constants and the
+//   muxes become wires); per (o, i) a 9:1 mux by tap
 //   and a conditional negation, per output channel a balanced adder tree over i -> stage 1
 //   register; PE requant units (PE multipliers) -> stage 2 register; the PE results of each
 //   fold are collected and the whole CO-channel pixel is registered at the output. A window
@@ -67,22 +69,19 @@ localparam OW = (CO > 1) ? $clog2(CO) : 1;
 localparam NP = (CI > 1) ? (1 << $clog2(CI)) : 1;   // adder tree leaves (power of two)
 localparam [31:0] FLAST_32 = FOLD - 1;
 localparam [FW-1:0] FLAST = FLAST_32[FW-1:0];
+// FOLD == 1 adder tree: terms of TW bits (signed, +-x), level k of the tree TW + k bits wide,
+// LV levels, the exact sum SW bits wide
+localparam TW = BITS + 1;
+localparam LV = (NP > 1) ? $clog2(NP) : 0;
+localparam SW = TW + LV;
 
-// weight ROMs
-reg [CI*5-1:0] ts_mem [0:CO-1];
-reg [M_W-1:0]  m_mem [0:CO-1];
-reg [B_W-1:0]  b_mem [0:CO-1];
-initial begin
-    $readmemh(TS_FILE, ts_mem);
-    $readmemh(M_FILE, m_mem);
-    $readmemh(B_FILE, b_mem);
-end
+// weight ROMs ts_mem, m_mem, b_mem: declared in the generate branches below
 
 // stage 0: fold counter
 reg [FW-1:0] fold_reg = {FW{1'b0}}, fold_next;
 // stage 1: accumulators
 reg [PE*ACC_W-1:0] s1_acc_reg = {PE*ACC_W{1'b0}}, s1_acc_next;
-reg [PE*ACC_W-1:0] acc_lane;   // stage 1 datapath result (combinational)
+wire [PE*ACC_W-1:0] acc_lane;  // stage 1 datapath result (combinational)
 reg [FW-1:0]       s1_fold_reg = {FW{1'b0}}, s1_fold_next;
 reg                s1_valid_reg = 1'b0, s1_valid_next;
 reg                s1_last_reg = 1'b0, s1_last_next;
@@ -105,67 +104,143 @@ assign m_axis_tdata = m_axis_tdata_reg;
 assign m_axis_tvalid = m_axis_tvalid_reg;
 assign m_axis_tlast = m_axis_tlast_reg;
 
-// stage 1 datapath: 9:1 mux + sign + adder tree per PE lane
-reg [ACC_W-1:0] tree [0:2*NP-1];   // one lane's adder tree (heap order), reused per lane
-reg [CI*5-1:0]  ts_word;
-reg [BITS-1:0]  xsel;
-reg [3:0]       tap;
-reg [ACC_W-1:0] term;
-reg [OW-1:0]    oidx;
-integer p, i, j;
-// 32-bit ROM index temporaries: only the low OW bits address the CO-word ROMs, the upper bits
-// are always zero (index < CO), so they are deliberately left unused.
-/* verilator lint_off UNUSEDSIGNAL */
-integer oi;
-/* verilator lint_on UNUSEDSIGNAL */
-
-always @* begin
-    ts_word = {CI*5{1'b0}};
-    xsel = {BITS{1'b0}};
-    tap = 4'd0;
-    term = {ACC_W{1'b0}};
-    oidx = {OW{1'b0}};
-    oi = 0;
-    acc_lane = {PE*ACC_W{1'b0}};
-    for (p = 0; p < PE; p = p + 1) begin
-        oi = fold_reg * PE + p;
-        oidx = oi[OW-1:0];
-        ts_word = ts_mem[oidx];
-        for (j = 0; j < NP; j = j + 1) begin
-            tree[NP + j] = {ACC_W{1'b0}};
-        end
-        for (i = 0; i < CI; i = i + 1) begin
-            // 9:1 multiplexer by tap (a tap index above 8 never occurs: the bundle reader
-            // refuses it; it selects 0 here)
-            tap = ts_word[i*5 +: 4];
-            xsel = (tap < 4'd9) ? s_axis_tdata[(tap*CI + i)*BITS +: BITS] : {BITS{1'b0}};
-            term = {{(ACC_W-BITS){1'b0}}, xsel};
-            tree[NP + i] = ts_word[i*5 + 4] ? -term : term;
-        end
-        for (j = NP - 1; j >= 1; j = j - 1) begin
-            tree[j] = tree[2*j] + tree[2*j + 1];
-        end
-        acc_lane[p*ACC_W +: ACC_W] = tree[1];
-    end
-end
-
-// stage 2 datapath: PE requant units
+// stage 1 datapath: 9:1 mux + sign + adder tree per PE lane; stage 2 datapath: PE requant
+// units. FOLD == 1 (PE == CO): every lane reads its own ROM word at a constant (genvar) index,
+// so synthesis sees constant taps, signs, m and b (the 9:1 multiplexers fold to wires, the
+// negations and multipliers to constants). FOLD > 1: the fold counter addresses the ROMs.
 wire [PE*ABITS-1:0] y_lane;
-genvar gp;
+genvar gp, gi, gk, gn;
 generate
-    for (gp = 0; gp < PE; gp = gp + 1) begin : g_rq
-        /* verilator lint_off UNUSEDSIGNAL */  // index < CO: upper bits always zero
-        wire [31:0] ch_32 = s1_fold_reg * PE + gp;
+    if (FOLD == 1) begin : g_const
+        // weight ROMs, read at constant indices only; mem2reg makes yosys turn the words into
+        // constants at elaboration, before any arithmetic is mapped
+        (* mem2reg *) reg [CI*5-1:0] ts_mem [0:CO-1];
+        (* mem2reg *) reg [M_W-1:0]  m_mem [0:CO-1];
+        (* mem2reg *) reg [B_W-1:0]  b_mem [0:CO-1];
+        initial begin
+            $readmemh(TS_FILE, ts_mem);
+            $readmemh(M_FILE, m_mem);
+            $readmemh(B_FILE, b_mem);
+        end
+        for (gp = 0; gp < PE; gp = gp + 1) begin : g_lane
+            wire [CI*5-1:0]      ts_word = ts_mem[gp];
+            // balanced adder tree, level by level: level k holds NP >> k sums of TW + k bits
+            // (level 0: the signed terms), each as wide as it needs to be
+            for (gk = 0; gk <= LV; gk = gk + 1) begin : g_lv
+                wire [(NP>>gk)*(TW+gk)-1:0] s;
+                if (gk == 0) begin : g_terms
+                    for (gi = 0; gi < NP; gi = gi + 1) begin : g_leaf
+                        if (gi < CI) begin : g_term
+                            // 9:1 multiplexer by a constant tap (above 8 never occurs: 0)
+                            wire [3:0]      tap = ts_word[gi*5 +: 4];
+                            wire [BITS-1:0] xsel = (tap < 4'd9)
+                                ? s_axis_tdata[(tap*CI + gi)*BITS +: BITS] : {BITS{1'b0}};
+                            wire [TW-1:0]   term = {1'b0, xsel};
+                            assign s[gi*TW +: TW] = ts_word[gi*5 + 4] ? -term : term;
+                        end else begin : g_pad
+                            assign s[gi*TW +: TW] = {TW{1'b0}};
+                        end
+                    end
+                end else begin : g_sums
+                    for (gn = 0; gn < (NP >> gk); gn = gn + 1) begin : g_node
+                        wire [TW+gk-2:0] l = g_lv[gk-1].s[(2*gn)*(TW+gk-1) +: TW+gk-1];
+                        wire [TW+gk-2:0] r = g_lv[gk-1].s[(2*gn+1)*(TW+gk-1) +: TW+gk-1];
+                        assign s[gn*(TW+gk) +: TW+gk] = {l[TW+gk-2], l} + {r[TW+gk-2], r};
+                    end
+                end
+            end
+            // the exact sum (SW bits, signed) to ACC_W bits: sign extension, or the low ACC_W
+            // bits (the same result modulo 2^ACC_W as an ACC_W-bit accumulator)
+            if (ACC_W > SW) begin : g_ext
+                assign acc_lane[gp*ACC_W +: ACC_W] =
+                    {{(ACC_W-SW){g_lv[LV].s[SW-1]}}, g_lv[LV].s};
+            end else begin : g_trunc
+                /* verilator lint_off UNUSEDSIGNAL */  // bits above ACC_W: dropped (mod 2^ACC_W)
+                wire [SW-1:0] sum = g_lv[LV].s;
+                /* verilator lint_on UNUSEDSIGNAL */
+                assign acc_lane[gp*ACC_W +: ACC_W] = sum[ACC_W-1:0];
+            end
+            requant #(
+                .ACC_W(ACC_W), .M_W(M_W), .B_W(B_W), .PROD_W(PROD_W), .SHIFT(SHIFT),
+                .ABITS(ABITS)
+            ) rq (
+                .acc(s1_acc_reg[gp*ACC_W +: ACC_W]),
+                .m(m_mem[gp]),
+                .b(b_mem[gp]),
+                .y(y_lane[gp*ABITS +: ABITS])
+            );
+        end
+    end else begin : g_fold
+        // weight ROMs, addressed by the fold counter
+        reg [CI*5-1:0] ts_mem [0:CO-1];
+        reg [M_W-1:0]  m_mem [0:CO-1];
+        reg [B_W-1:0]  b_mem [0:CO-1];
+        initial begin
+            $readmemh(TS_FILE, ts_mem);
+            $readmemh(M_FILE, m_mem);
+            $readmemh(B_FILE, b_mem);
+        end
+        reg [PE*ACC_W-1:0] acc_r;
+        reg [ACC_W-1:0] tree [0:2*NP-1];   // one lane's adder tree (heap order), reused per lane
+        reg [CI*5-1:0]  ts_word;
+        reg [BITS-1:0]  xsel;
+        reg [3:0]       tap;
+        reg [ACC_W-1:0] term;
+        reg [OW-1:0]    oidx;
+        integer p, i, j;
+        // 32-bit ROM index temporaries: only the low OW bits address the CO-word ROMs, the
+        // upper bits are always zero (index < CO), so they are deliberately left unused.
+        /* verilator lint_off UNUSEDSIGNAL */
+        integer oi;
         /* verilator lint_on UNUSEDSIGNAL */
-        wire [OW-1:0] ch = ch_32[OW-1:0];
-        requant #(
-            .ACC_W(ACC_W), .M_W(M_W), .B_W(B_W), .PROD_W(PROD_W), .SHIFT(SHIFT), .ABITS(ABITS)
-        ) rq (
-            .acc(s1_acc_reg[gp*ACC_W +: ACC_W]),
-            .m(m_mem[ch]),
-            .b(b_mem[ch]),
-            .y(y_lane[gp*ABITS +: ABITS])
-        );
+
+        always @* begin
+            ts_word = {CI*5{1'b0}};
+            xsel = {BITS{1'b0}};
+            tap = 4'd0;
+            term = {ACC_W{1'b0}};
+            oidx = {OW{1'b0}};
+            oi = 0;
+            acc_r = {PE*ACC_W{1'b0}};
+            for (p = 0; p < PE; p = p + 1) begin
+                oi = fold_reg * PE + p;
+                oidx = oi[OW-1:0];
+                ts_word = ts_mem[oidx];
+                for (j = 0; j < NP; j = j + 1) begin
+                    tree[NP + j] = {ACC_W{1'b0}};
+                end
+                for (i = 0; i < CI; i = i + 1) begin
+                    // 9:1 multiplexer by tap (a tap index above 8 never occurs: the bundle
+                    // reader refuses it; it selects 0 here)
+                    tap = ts_word[i*5 +: 4];
+                    xsel = (tap < 4'd9) ? s_axis_tdata[(tap*CI + i)*BITS +: BITS]
+                                        : {BITS{1'b0}};
+                    term = {{(ACC_W-BITS){1'b0}}, xsel};
+                    tree[NP + i] = ts_word[i*5 + 4] ? -term : term;
+                end
+                for (j = NP - 1; j >= 1; j = j - 1) begin
+                    tree[j] = tree[2*j] + tree[2*j + 1];
+                end
+                acc_r[p*ACC_W +: ACC_W] = tree[1];
+            end
+        end
+        assign acc_lane = acc_r;
+
+        for (gp = 0; gp < PE; gp = gp + 1) begin : g_rq
+            /* verilator lint_off UNUSEDSIGNAL */  // index < CO: upper bits always zero
+            wire [31:0] ch_32 = s1_fold_reg * PE + gp;
+            /* verilator lint_on UNUSEDSIGNAL */
+            wire [OW-1:0] ch = ch_32[OW-1:0];
+            requant #(
+                .ACC_W(ACC_W), .M_W(M_W), .B_W(B_W), .PROD_W(PROD_W), .SHIFT(SHIFT),
+                .ABITS(ABITS)
+            ) rq (
+                .acc(s1_acc_reg[gp*ACC_W +: ACC_W]),
+                .m(m_mem[ch]),
+                .b(b_mem[ch]),
+                .y(y_lane[gp*ABITS +: ABITS])
+            );
+        end
     end
 endgenerate
 
