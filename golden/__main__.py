@@ -4,7 +4,6 @@ import argparse
 import json
 import os
 import sys
-import tempfile
 import time
 
 # One BLAS thread unless the user says otherwise: the GEMMs are small (chunked) and on a shared
@@ -14,6 +13,7 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 import numpy as np  # noqa: E402
 
 from golden import bundle as gb  # noqa: E402
+from golden import atomic  # noqa: E402
 from golden import datasets, model, synth  # noqa: E402
 from golden.errors import QGPError  # noqa: E402
 
@@ -108,21 +108,10 @@ def memory_summary(b):
 
 
 def write_json_atomic(path, obj):
-    path = os.path.abspath(path)
-    d = os.path.dirname(path)
     try:
-        os.makedirs(d, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(path) + ".", suffix=".tmp", dir=d)
-        try:
-            with os.fdopen(fd, "w") as f:
-                json.dump(obj, f, indent=1)
-                f.write("\n")
-            os.replace(tmp, path)
-        except BaseException:
-            os.unlink(tmp)
-            raise
+        atomic.write_text(path, json.dumps(obj, indent=1) + "\n")
     except OSError as e:
-        raise QGPError(path, "file", f"cannot write: {e.strerror or e}") from None
+        raise QGPError(os.path.abspath(path), "file", f"cannot write: {e.strerror or e}") from None
 
 
 def cmd_info(args):

@@ -35,9 +35,10 @@ API
 
 import math
 import os
-import tempfile
 
 import numpy as np
+
+from golden import atomic
 
 MODULES = {"conv_dense": "dense_layer", "conv_qgp": "qgp_layer", "gsum_fc": "gsum_fc"}
 
@@ -69,18 +70,7 @@ def write_memfile(path, words, width):
     """$readmemh file: one hex word per line, ``ceil(width/4)`` digits; written atomically."""
     digits = max(1, (width + 3) // 4)
     text = "".join(format(int(w), "0%dx" % digits) + "\n" for w in words)
-    d = os.path.dirname(os.path.abspath(path))
-    os.makedirs(d, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=d, prefix=".tmp_", suffix=".mem")
-    try:
-        with os.fdopen(fd, "w") as f:
-            f.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-    return os.path.abspath(path)
+    return atomic.write_text(path, text)
 
 
 def default_fold(out_channels, rate_div):

@@ -29,29 +29,13 @@ qgp_net.json (read by tb/regress and tb/bench):
 
 import hashlib
 import json
-import os
-import tempfile
 from pathlib import Path
 
 from rtl.gen import params as P
+from golden import atomic
 
 RTL_DIR = Path(__file__).resolve().parents[1]
 FOLD_POLICIES = ("full", "half")
-
-
-def _atomic_write(path, text):
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix="." + path.name + ".")
-    try:
-        with os.fdopen(fd, "w") as f:
-            f.write(text)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
 
 
 def plan(bundle, out_dir, fold="full"):
@@ -186,7 +170,7 @@ def generate(bundle_dir, out_dir, fold="full"):
     name = bundle.meta.get("name") or Path(bundle_dir).resolve().name
     text = verilog(bundle, layers, name)
     top_file = out_dir / "qgp_net.v"
-    _atomic_write(top_file, text)
+    atomic.write_text(top_file, text)
 
     meta = bundle.meta
     head = layers[-1]["params"]
@@ -226,5 +210,5 @@ def generate(bundle_dir, out_dir, fold="full"):
                     "in_width": li["in_width"], "out_width": li["out_width"],
                     "params": li["params"]} for li in layers],
     }
-    _atomic_write(out_dir / "qgp_net.json", json.dumps(info, indent=2) + "\n")
+    atomic.write_text(out_dir / "qgp_net.json", json.dumps(info, indent=2) + "\n")
     return info

@@ -28,6 +28,8 @@ from pathlib import Path
 
 import numpy as np
 
+from golden import atomic
+
 ROOT = Path(__file__).resolve().parents[2]
 HERE = Path(__file__).resolve().parent
 HARNESS = HERE / "harness.cpp"
@@ -48,23 +50,8 @@ class RegressError(Exception):
     """A failure of the flow itself (build failed, harness crashed), not a mismatch."""
 
 
-def _atomic_write_text(path, text):
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix="." + path.name + ".")
-    try:
-        with os.fdopen(fd, "w") as f:
-            f.write(text)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-
-
 def write_json_atomic(path, obj):
-    _atomic_write_text(path, json.dumps(obj, indent=2) + "\n")
+    atomic.write_text(path, json.dumps(obj, indent=2) + "\n")
 
 
 # ---------------------------------------------------------------------------------------------

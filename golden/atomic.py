@@ -1,0 +1,22 @@
+"""Atomic file writes shared by every tool: a temp file in the same folder, then a rename, so a
+kill never leaves a half-written file."""
+import os
+import tempfile
+
+
+def write_text(path, text):
+    """Write ``text`` to ``path`` atomically (parent folders created); returns the absolute path."""
+    path = os.path.abspath(os.fspath(path))
+    d = os.path.dirname(path)
+    os.makedirs(d, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=d, prefix="." + os.path.basename(path) + ".", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w") as f:
+            f.write(text)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+    return path
