@@ -1,5 +1,6 @@
-"""conv_dense (+ fused requant) on windows of random frames vs golden.model.conv_dense_acc +
-golden.model.requant; exact cycle count; reset in the middle of a frame."""
+"""The two conv cores, conv_qgp and conv_dense (+ fused requant), on windows of random frames vs
+golden.model.layer_acc (conv_qgp_acc / conv_dense_acc) + golden.model.requant; exact cycle count;
+reset in the middle of a frame. One cocotb test module serves both: the layer file says which."""
 
 import os
 
@@ -92,6 +93,8 @@ def run_conv(kind, ci, co, fold, h, w, in_bits, seed):
                    extra_env={"TB_LAYER": path}, name=name)
 
 
-@pytest.mark.parametrize("ci,co,fold,in_bits", [(1, 2, 1, 8), (1, 6, 2, 8), (3, 4, 4, 4)])
-def test_conv_dense(ci, co, fold, in_bits):
-    run_conv("conv_dense", ci, co, fold, 4, 5, in_bits, seed=ci * 100 + co)
+@pytest.mark.parametrize("kind,ci,co,fold,in_bits", [
+    ("conv_qgp", 1, 2, 1, 4), ("conv_qgp", 4, 6, 3, 4), ("conv_qgp", 7, 8, 2, 4),
+    ("conv_dense", 1, 2, 1, 8), ("conv_dense", 1, 6, 2, 8), ("conv_dense", 3, 4, 4, 4)])
+def test_conv(kind, ci, co, fold, in_bits):
+    run_conv(kind, ci, co, fold, 4, 5, in_bits, seed=ci * 100 + co)
