@@ -23,7 +23,7 @@
 //                                   m_axis_tvalid, m_axis_tready, m_axis_tlast (tlast passed on)
 // Architecture: as conv_qgp, with 9*CI multipliers per PE lane (constants when FOLD = 1) and a
 //   balanced adder tree over the 9*CI products -> stage 1; PE requant units -> stage 2; output
-//   register collecting the FOLD groups of PE channels.
+//   register collecting the FOLD groups of PE channels (conv_pipe, shared with conv_qgp).
 // Latency: the window accepted in cycle t (its last fold) is on the output in cycle t+3;
 //   a stream of P windows offered every clock with the output always ready takes P*FOLD + 2
 //   cycles from the first window offered (tvalid) to the last output beat; the first window is
@@ -63,8 +63,6 @@ localparam FW = (FOLD > 1) ? $clog2(FOLD) : 1;
 localparam OW = (CO > 1) ? $clog2(CO) : 1;
 localparam NT = 9*CI;                                 // products per output channel
 localparam NP = 1 << $clog2(NT);                      // adder tree leaves (power of two)
-localparam [31:0] FLAST_32 = FOLD - 1;
-localparam [FW-1:0] FLAST = FLAST_32[FW-1:0];
 
 // weight ROMs
 reg [CI*9*WBITS-1:0] w_mem [0:CO-1];
@@ -76,32 +74,19 @@ initial begin
     $readmemh(B_FILE, b_mem);
 end
 
-// stage 0: fold counter
-reg [FW-1:0] fold_reg = {FW{1'b0}}, fold_next;
-// stage 1: accumulators
-reg [PE*ACC_W-1:0] s1_acc_reg = {PE*ACC_W{1'b0}}, s1_acc_next;
-reg [PE*ACC_W-1:0] acc_lane;   // stage 1 datapath result (combinational)
-reg [FW-1:0]       s1_fold_reg = {FW{1'b0}}, s1_fold_next;
-reg                s1_valid_reg = 1'b0, s1_valid_next;
-reg                s1_last_reg = 1'b0, s1_last_next;
-// stage 2: requantized activations
-reg [PE*ABITS-1:0] s2_y_reg = {PE*ABITS{1'b0}};
-reg [FW-1:0]       s2_fold_reg = {FW{1'b0}};
-reg                s2_valid_reg = 1'b0;
-reg                s2_last_reg = 1'b0;
-// output: collected pixel
-reg [CO*ABITS-1:0] asm_reg = {CO*ABITS{1'b0}}, asm_next;
-reg [CO*ABITS-1:0] m_axis_tdata_reg = {CO*ABITS{1'b0}}, m_axis_tdata_next;
-reg                m_axis_tvalid_reg = 1'b0, m_axis_tvalid_next;
-reg                m_axis_tlast_reg = 1'b0, m_axis_tlast_next;
-
-wire en = !m_axis_tvalid_reg || m_axis_tready;
-wire s2_y_en = en;
-
-assign s_axis_tready = en && (fold_reg == FLAST);
-assign m_axis_tdata = m_axis_tdata_reg;
-assign m_axis_tvalid = m_axis_tvalid_reg;
-assign m_axis_tlast = m_axis_tlast_reg;
+// fold counter, pipeline registers and output assembly (conv_pipe); the datapaths below
+// compute acc_lane for fold and y_lane from s1_acc / s1_fold
+wire [FW-1:0]       fold, s1_fold;
+wire [PE*ACC_W-1:0] s1_acc;
+reg  [PE*ACC_W-1:0] acc_lane;  // stage 1 datapath result (combinational)
+wire [PE*ABITS-1:0] y_lane;
+conv_pipe #(.CO(CO), .PE(PE), .ACC_W(ACC_W), .ABITS(ABITS), .FW(FW)) pipe (
+    .clk(clk), .rst(rst),
+    .s_axis_tvalid(s_axis_tvalid), .s_axis_tready(s_axis_tready), .s_axis_tlast(s_axis_tlast),
+    .fold(fold), .acc_lane(acc_lane), .s1_acc(s1_acc), .s1_fold(s1_fold), .y_lane(y_lane),
+    .m_axis_tdata(m_axis_tdata), .m_axis_tvalid(m_axis_tvalid), .m_axis_tready(m_axis_tready),
+    .m_axis_tlast(m_axis_tlast)
+);
 
 // stage 1 datapath: 9*CI multipliers + adder tree per PE lane
 reg [ACC_W-1:0]      tree [0:2*NP-1];   // one lane's adder tree (heap order), reused per lane
@@ -128,7 +113,7 @@ always @* begin
     oi = 0;
     acc_lane = {PE*ACC_W{1'b0}};
     for (p = 0; p < PE; p = p + 1) begin
-        oi = fold_reg * PE + p;
+        oi = fold * PE + p;
         oidx = oi[OW-1:0];
         w_word = w_mem[oidx];
         for (j = 0; j < NP; j = j + 1) begin
@@ -151,90 +136,23 @@ always @* begin
 end
 
 // stage 2 datapath: PE requant units
-wire [PE*ABITS-1:0] y_lane;
 genvar gp;
 generate
     for (gp = 0; gp < PE; gp = gp + 1) begin : g_rq
         /* verilator lint_off UNUSEDSIGNAL */  // index < CO: upper bits always zero
-        wire [31:0] ch_32 = s1_fold_reg * PE + gp;
+        wire [31:0] ch_32 = s1_fold * PE + gp;
         /* verilator lint_on UNUSEDSIGNAL */
         wire [OW-1:0] ch = ch_32[OW-1:0];
         requant #(
             .ACC_W(ACC_W), .M_W(M_W), .B_W(B_W), .PROD_W(PROD_W), .SHIFT(SHIFT), .ABITS(ABITS)
         ) rq (
-            .acc(s1_acc_reg[gp*ACC_W +: ACC_W]),
+            .acc(s1_acc[gp*ACC_W +: ACC_W]),
             .m(m_mem[ch]),
             .b(b_mem[ch]),
             .y(y_lane[gp*ABITS +: ABITS])
         );
     end
 endgenerate
-
-// control
-always @* begin
-    fold_next = fold_reg;
-    s1_acc_next = s1_acc_reg;
-    s1_fold_next = s1_fold_reg;
-    s1_valid_next = s1_valid_reg;
-    s1_last_next = s1_last_reg;
-    asm_next = asm_reg;
-    m_axis_tdata_next = m_axis_tdata_reg;
-    m_axis_tvalid_next = m_axis_tvalid_reg;
-    m_axis_tlast_next = m_axis_tlast_reg;
-    if (en) begin
-        // stage 0 -> 1
-        s1_valid_next = s_axis_tvalid;
-        s1_acc_next = acc_lane;
-        s1_fold_next = fold_reg;
-        s1_last_next = s_axis_tlast;
-        if (s_axis_tvalid) begin
-            fold_next = (fold_reg == FLAST) ? {FW{1'b0}} : fold_reg + 1'b1;
-        end
-        // stage 2 -> output
-        m_axis_tvalid_next = 1'b0;
-        if (s2_valid_reg) begin
-            asm_next[s2_fold_reg*PE*ABITS +: PE*ABITS] = s2_y_reg;
-            if (s2_fold_reg == FLAST) begin
-                m_axis_tdata_next = asm_next;
-                m_axis_tvalid_next = 1'b1;
-                m_axis_tlast_next = s2_last_reg;
-            end
-        end
-    end
-end
-
-always @(posedge clk) begin
-    fold_reg <= fold_next;
-    s1_acc_reg <= s1_acc_next;
-    s1_fold_reg <= s1_fold_next;
-    s1_valid_reg <= s1_valid_next;
-    s1_last_reg <= s1_last_next;
-    if (s2_y_en) begin
-        s2_y_reg <= y_lane;
-        s2_fold_reg <= s1_fold_reg;
-        s2_valid_reg <= s1_valid_reg;
-        s2_last_reg <= s1_last_reg;
-    end
-    asm_reg <= asm_next;
-    m_axis_tdata_reg <= m_axis_tdata_next;
-    m_axis_tvalid_reg <= m_axis_tvalid_next;
-    m_axis_tlast_reg <= m_axis_tlast_next;
-    if (rst) begin
-        fold_reg <= {FW{1'b0}};
-        s1_acc_reg <= {PE*ACC_W{1'b0}};
-        s1_fold_reg <= {FW{1'b0}};
-        s1_valid_reg <= 1'b0;
-        s1_last_reg <= 1'b0;
-        s2_y_reg <= {PE*ABITS{1'b0}};
-        s2_fold_reg <= {FW{1'b0}};
-        s2_valid_reg <= 1'b0;
-        s2_last_reg <= 1'b0;
-        asm_reg <= {CO*ABITS{1'b0}};
-        m_axis_tdata_reg <= {CO*ABITS{1'b0}};
-        m_axis_tvalid_reg <= 1'b0;
-        m_axis_tlast_reg <= 1'b0;
-    end
-end
 
 endmodule
 `default_nettype wire

@@ -26,7 +26,8 @@
 //   muxes become wires); per (o, i) a 9:1 mux by tap
 //   and a conditional negation, per output channel a balanced adder tree over i -> stage 1
 //   register; PE requant units (PE multipliers) -> stage 2 register; the PE results of each
-//   fold are collected and the whole CO-channel pixel is registered at the output. A window
+//   fold are collected and the whole CO-channel pixel is registered at the output (the fold
+//   counter, registers and handshake are conv_pipe, shared with conv_dense). A window
 //   is held for FOLD cycles (s_axis_tready only on the last fold). The pipeline stalls as a
 //   whole when the output register is full and not taken (s_axis_tready depends
 //   combinationally on m_axis_tready).
@@ -67,8 +68,6 @@ localparam FOLD = CO / PE;
 localparam FW = (FOLD > 1) ? $clog2(FOLD) : 1;
 localparam OW = (CO > 1) ? $clog2(CO) : 1;
 localparam NP = (CI > 1) ? (1 << $clog2(CI)) : 1;   // adder tree leaves (power of two)
-localparam [31:0] FLAST_32 = FOLD - 1;
-localparam [FW-1:0] FLAST = FLAST_32[FW-1:0];
 // FOLD == 1 adder tree: terms of TW bits (signed, +-x), level k of the tree TW + k bits wide,
 // LV levels, the exact sum SW bits wide
 localparam TW = BITS + 1;
@@ -77,38 +76,26 @@ localparam SW = TW + LV;
 
 // weight ROMs ts_mem, m_mem, b_mem: declared in the generate branches below
 
-// stage 0: fold counter
-reg [FW-1:0] fold_reg = {FW{1'b0}}, fold_next;
-// stage 1: accumulators
-reg [PE*ACC_W-1:0] s1_acc_reg = {PE*ACC_W{1'b0}}, s1_acc_next;
+// fold counter, pipeline registers and output assembly (conv_pipe); the datapaths below
+// compute acc_lane for fold and y_lane from s1_acc / s1_fold
+/* verilator lint_off UNUSEDSIGNAL */  // FOLD == 1: the fold indices are always 0, unused
+wire [FW-1:0]       fold, s1_fold;
+/* verilator lint_on UNUSEDSIGNAL */
+wire [PE*ACC_W-1:0] s1_acc;
 wire [PE*ACC_W-1:0] acc_lane;  // stage 1 datapath result (combinational)
-reg [FW-1:0]       s1_fold_reg = {FW{1'b0}}, s1_fold_next;
-reg                s1_valid_reg = 1'b0, s1_valid_next;
-reg                s1_last_reg = 1'b0, s1_last_next;
-// stage 2: requantized activations
-reg [PE*ABITS-1:0] s2_y_reg = {PE*ABITS{1'b0}};
-reg [FW-1:0]       s2_fold_reg = {FW{1'b0}};
-reg                s2_valid_reg = 1'b0;
-reg                s2_last_reg = 1'b0;
-// output: collected pixel
-reg [CO*ABITS-1:0] asm_reg = {CO*ABITS{1'b0}}, asm_next;
-reg [CO*ABITS-1:0] m_axis_tdata_reg = {CO*ABITS{1'b0}}, m_axis_tdata_next;
-reg                m_axis_tvalid_reg = 1'b0, m_axis_tvalid_next;
-reg                m_axis_tlast_reg = 1'b0, m_axis_tlast_next;
-
-wire en = !m_axis_tvalid_reg || m_axis_tready;
-wire s2_y_en = en;
-
-assign s_axis_tready = en && (fold_reg == FLAST);
-assign m_axis_tdata = m_axis_tdata_reg;
-assign m_axis_tvalid = m_axis_tvalid_reg;
-assign m_axis_tlast = m_axis_tlast_reg;
+wire [PE*ABITS-1:0] y_lane;
+conv_pipe #(.CO(CO), .PE(PE), .ACC_W(ACC_W), .ABITS(ABITS), .FW(FW)) pipe (
+    .clk(clk), .rst(rst),
+    .s_axis_tvalid(s_axis_tvalid), .s_axis_tready(s_axis_tready), .s_axis_tlast(s_axis_tlast),
+    .fold(fold), .acc_lane(acc_lane), .s1_acc(s1_acc), .s1_fold(s1_fold), .y_lane(y_lane),
+    .m_axis_tdata(m_axis_tdata), .m_axis_tvalid(m_axis_tvalid), .m_axis_tready(m_axis_tready),
+    .m_axis_tlast(m_axis_tlast)
+);
 
 // stage 1 datapath: 9:1 mux + sign + adder tree per PE lane; stage 2 datapath: PE requant
 // units. FOLD == 1 (PE == CO): every lane reads its own ROM word at a constant (genvar) index,
 // so synthesis sees constant taps, signs, m and b (the 9:1 multiplexers fold to wires, the
 // negations and multipliers to constants). FOLD > 1: the fold counter addresses the ROMs.
-wire [PE*ABITS-1:0] y_lane;
 genvar gp, gi, gk, gn;
 generate
     if (FOLD == 1) begin : g_const
@@ -164,7 +151,7 @@ generate
                 .ACC_W(ACC_W), .M_W(M_W), .B_W(B_W), .PROD_W(PROD_W), .SHIFT(SHIFT),
                 .ABITS(ABITS)
             ) rq (
-                .acc(s1_acc_reg[gp*ACC_W +: ACC_W]),
+                .acc(s1_acc[gp*ACC_W +: ACC_W]),
                 .m(m_mem[gp]),
                 .b(b_mem[gp]),
                 .y(y_lane[gp*ABITS +: ABITS])
@@ -203,7 +190,7 @@ generate
             oi = 0;
             acc_r = {PE*ACC_W{1'b0}};
             for (p = 0; p < PE; p = p + 1) begin
-                oi = fold_reg * PE + p;
+                oi = fold * PE + p;
                 oidx = oi[OW-1:0];
                 ts_word = ts_mem[oidx];
                 for (j = 0; j < NP; j = j + 1) begin
@@ -228,14 +215,14 @@ generate
 
         for (gp = 0; gp < PE; gp = gp + 1) begin : g_rq
             /* verilator lint_off UNUSEDSIGNAL */  // index < CO: upper bits always zero
-            wire [31:0] ch_32 = s1_fold_reg * PE + gp;
+            wire [31:0] ch_32 = s1_fold * PE + gp;
             /* verilator lint_on UNUSEDSIGNAL */
             wire [OW-1:0] ch = ch_32[OW-1:0];
             requant #(
                 .ACC_W(ACC_W), .M_W(M_W), .B_W(B_W), .PROD_W(PROD_W), .SHIFT(SHIFT),
                 .ABITS(ABITS)
             ) rq (
-                .acc(s1_acc_reg[gp*ACC_W +: ACC_W]),
+                .acc(s1_acc[gp*ACC_W +: ACC_W]),
                 .m(m_mem[ch]),
                 .b(b_mem[ch]),
                 .y(y_lane[gp*ABITS +: ABITS])
@@ -243,72 +230,6 @@ generate
         end
     end
 endgenerate
-
-// control
-always @* begin
-    fold_next = fold_reg;
-    s1_acc_next = s1_acc_reg;
-    s1_fold_next = s1_fold_reg;
-    s1_valid_next = s1_valid_reg;
-    s1_last_next = s1_last_reg;
-    asm_next = asm_reg;
-    m_axis_tdata_next = m_axis_tdata_reg;
-    m_axis_tvalid_next = m_axis_tvalid_reg;
-    m_axis_tlast_next = m_axis_tlast_reg;
-    if (en) begin
-        // stage 0 -> 1
-        s1_valid_next = s_axis_tvalid;
-        s1_acc_next = acc_lane;
-        s1_fold_next = fold_reg;
-        s1_last_next = s_axis_tlast;
-        if (s_axis_tvalid) begin
-            fold_next = (fold_reg == FLAST) ? {FW{1'b0}} : fold_reg + 1'b1;
-        end
-        // stage 2 -> output
-        m_axis_tvalid_next = 1'b0;
-        if (s2_valid_reg) begin
-            asm_next[s2_fold_reg*PE*ABITS +: PE*ABITS] = s2_y_reg;
-            if (s2_fold_reg == FLAST) begin
-                m_axis_tdata_next = asm_next;
-                m_axis_tvalid_next = 1'b1;
-                m_axis_tlast_next = s2_last_reg;
-            end
-        end
-    end
-end
-
-always @(posedge clk) begin
-    fold_reg <= fold_next;
-    s1_acc_reg <= s1_acc_next;
-    s1_fold_reg <= s1_fold_next;
-    s1_valid_reg <= s1_valid_next;
-    s1_last_reg <= s1_last_next;
-    if (s2_y_en) begin
-        s2_y_reg <= y_lane;
-        s2_fold_reg <= s1_fold_reg;
-        s2_valid_reg <= s1_valid_reg;
-        s2_last_reg <= s1_last_reg;
-    end
-    asm_reg <= asm_next;
-    m_axis_tdata_reg <= m_axis_tdata_next;
-    m_axis_tvalid_reg <= m_axis_tvalid_next;
-    m_axis_tlast_reg <= m_axis_tlast_next;
-    if (rst) begin
-        fold_reg <= {FW{1'b0}};
-        s1_acc_reg <= {PE*ACC_W{1'b0}};
-        s1_fold_reg <= {FW{1'b0}};
-        s1_valid_reg <= 1'b0;
-        s1_last_reg <= 1'b0;
-        s2_y_reg <= {PE*ABITS{1'b0}};
-        s2_fold_reg <= {FW{1'b0}};
-        s2_valid_reg <= 1'b0;
-        s2_last_reg <= 1'b0;
-        asm_reg <= {CO*ABITS{1'b0}};
-        m_axis_tdata_reg <= {CO*ABITS{1'b0}};
-        m_axis_tvalid_reg <= 1'b0;
-        m_axis_tlast_reg <= 1'b0;
-    end
-end
 
 endmodule
 `default_nettype wire

@@ -244,7 +244,7 @@ def designs(layer, abits, work, seed=0, co_sample=None):
             "B_FILE")
     cp = {k: p[k] for k in keep}
     cp.update(BITS=bits, PE=n)
-    add("qgp_layer_rom", [RTL / "requant.v", RTL / "conv_qgp.v"], "conv_qgp", cp, n,
+    add("qgp_layer_rom", [RTL / "requant.v", RTL / "conv_pipe.v", RTL / "conv_qgp.v"], "conv_qgp", cp, n,
         "rtl/conv_qgp.v at PE=CO: ROM taps + requant + output register",
         _ports(win, n * abits, last=True))
     return out

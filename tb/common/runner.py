@@ -33,12 +33,12 @@ DEPS = {
     "axis_fifo": ["axis_fifo"],
     "window3x3": ["window3x3"],
     "requant": ["requant"],
-    "conv_qgp": ["conv_qgp", "requant"],
-    "conv_dense": ["conv_dense", "requant"],
+    "conv_qgp": ["conv_qgp", "conv_pipe", "requant"],
+    "conv_dense": ["conv_dense", "conv_pipe", "requant"],
     "maxpool2": ["maxpool2"],
     "gsum_fc": ["gsum_fc"],
-    "qgp_layer": ["qgp_layer", "axis_fifo", "window3x3", "conv_qgp", "requant", "axis_skid", "maxpool2"],
-    "dense_layer": ["dense_layer", "axis_fifo", "window3x3", "conv_dense", "requant", "axis_skid", "maxpool2"],
+    "qgp_layer": ["qgp_layer", "axis_fifo", "window3x3", "conv_qgp", "conv_pipe", "requant", "axis_skid", "maxpool2"],
+    "dense_layer": ["dense_layer", "axis_fifo", "window3x3", "conv_dense", "conv_pipe", "requant", "axis_skid", "maxpool2"],
 }
 
 

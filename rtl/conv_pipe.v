@@ -1,0 +1,148 @@
+// conv_pipe: the fold counter, pipeline registers and output assembly shared by the conv cores
+// (conv_qgp, conv_dense). The core around it supplies two combinational datapaths:
+//
+//   acc_lane = accumulators of output channels fold*PE .. fold*PE+PE-1 of the window on
+//              s_axis (stage 0 -> 1)
+//   y_lane   = requant of s1_acc for channels s1_fold*PE .. s1_fold*PE+PE-1 (stage 1 -> 2)
+//
+// Parameters:
+//   CO      output channels; PE channels per cycle; CO % PE == 0; FOLD = CO/PE cycles a window
+//   ACC_W   accumulator width (signed)
+//   ABITS   output activation bits
+// Ports:
+//   clk, rst (synchronous, active high)
+//   s_axis_tvalid, s_axis_tready, s_axis_tlast   window handshake (tdata stays with the core)
+//   fold    [FW-1:0] fold index of the window on s_axis (addresses the core's weights)
+//   acc_lane[PE*ACC_W-1:0] in: stage 1 datapath result for fold
+//   s1_acc  [PE*ACC_W-1:0], s1_fold [FW-1:0] out: stage 1 registers (the requant inputs)
+//   y_lane  [PE*ABITS-1:0] in: stage 2 datapath result
+//   m_axis_tdata[CO*ABITS-1:0], m_axis_tvalid, m_axis_tready, m_axis_tlast   output pixels
+// Timing: a window is held for FOLD cycles (s_axis_tready only on the last fold). The pipeline
+//   stalls as a whole when the output register is full and not taken (s_axis_tready depends
+//   combinationally on m_axis_tready). The window accepted in cycle t (its last fold) is on the
+//   output in cycle t+3; P windows offered every clock with the output always ready take
+//   P*FOLD + 2 cycles from the first window offered to the last output beat.
+`timescale 1ns / 1ps
+`default_nettype none
+module conv_pipe #(
+    parameter CO = 4,
+    parameter PE = 4,
+    parameter ACC_W = 10,
+    parameter ABITS = 4,
+    parameter FW = (CO / PE > 1) ? $clog2(CO / PE) : 1
+) (
+    input  wire                   clk,
+    input  wire                   rst,
+    input  wire                   s_axis_tvalid,
+    output wire                   s_axis_tready,
+    input  wire                   s_axis_tlast,
+    output wire [FW-1:0]          fold,
+    input  wire [PE*ACC_W-1:0]    acc_lane,
+    output wire [PE*ACC_W-1:0]    s1_acc,
+    output wire [FW-1:0]          s1_fold,
+    input  wire [PE*ABITS-1:0]    y_lane,
+    output wire [CO*ABITS-1:0]    m_axis_tdata,
+    output wire                   m_axis_tvalid,
+    input  wire                   m_axis_tready,
+    output wire                   m_axis_tlast
+);
+
+localparam FOLD = CO / PE;
+localparam [31:0] FLAST_32 = FOLD - 1;
+localparam [FW-1:0] FLAST = FLAST_32[FW-1:0];
+
+// stage 0: fold counter
+reg [FW-1:0] fold_reg = {FW{1'b0}}, fold_next;
+// stage 1: accumulators
+reg [PE*ACC_W-1:0] s1_acc_reg = {PE*ACC_W{1'b0}}, s1_acc_next;
+reg [FW-1:0]       s1_fold_reg = {FW{1'b0}}, s1_fold_next;
+reg                s1_valid_reg = 1'b0, s1_valid_next;
+reg                s1_last_reg = 1'b0, s1_last_next;
+// stage 2: requantized activations
+reg [PE*ABITS-1:0] s2_y_reg = {PE*ABITS{1'b0}};
+reg [FW-1:0]       s2_fold_reg = {FW{1'b0}};
+reg                s2_valid_reg = 1'b0;
+reg                s2_last_reg = 1'b0;
+// output: collected pixel
+reg [CO*ABITS-1:0] asm_reg = {CO*ABITS{1'b0}}, asm_next;
+reg [CO*ABITS-1:0] m_axis_tdata_reg = {CO*ABITS{1'b0}}, m_axis_tdata_next;
+reg                m_axis_tvalid_reg = 1'b0, m_axis_tvalid_next;
+reg                m_axis_tlast_reg = 1'b0, m_axis_tlast_next;
+
+wire en = !m_axis_tvalid_reg || m_axis_tready;
+
+assign s_axis_tready = en && (fold_reg == FLAST);
+assign fold = fold_reg;
+assign s1_acc = s1_acc_reg;
+assign s1_fold = s1_fold_reg;
+assign m_axis_tdata = m_axis_tdata_reg;
+assign m_axis_tvalid = m_axis_tvalid_reg;
+assign m_axis_tlast = m_axis_tlast_reg;
+
+always @* begin
+    fold_next = fold_reg;
+    s1_acc_next = s1_acc_reg;
+    s1_fold_next = s1_fold_reg;
+    s1_valid_next = s1_valid_reg;
+    s1_last_next = s1_last_reg;
+    asm_next = asm_reg;
+    m_axis_tdata_next = m_axis_tdata_reg;
+    m_axis_tvalid_next = m_axis_tvalid_reg;
+    m_axis_tlast_next = m_axis_tlast_reg;
+    if (en) begin
+        // stage 0 -> 1
+        s1_valid_next = s_axis_tvalid;
+        s1_acc_next = acc_lane;
+        s1_fold_next = fold_reg;
+        s1_last_next = s_axis_tlast;
+        if (s_axis_tvalid) begin
+            fold_next = (fold_reg == FLAST) ? {FW{1'b0}} : fold_reg + 1'b1;
+        end
+        // stage 2 -> output
+        m_axis_tvalid_next = 1'b0;
+        if (s2_valid_reg) begin
+            asm_next[s2_fold_reg*PE*ABITS +: PE*ABITS] = s2_y_reg;
+            if (s2_fold_reg == FLAST) begin
+                m_axis_tdata_next = asm_next;
+                m_axis_tvalid_next = 1'b1;
+                m_axis_tlast_next = s2_last_reg;
+            end
+        end
+    end
+end
+
+always @(posedge clk) begin
+    fold_reg <= fold_next;
+    s1_acc_reg <= s1_acc_next;
+    s1_fold_reg <= s1_fold_next;
+    s1_valid_reg <= s1_valid_next;
+    s1_last_reg <= s1_last_next;
+    if (en) begin
+        s2_y_reg <= y_lane;
+        s2_fold_reg <= s1_fold_reg;
+        s2_valid_reg <= s1_valid_reg;
+        s2_last_reg <= s1_last_reg;
+    end
+    asm_reg <= asm_next;
+    m_axis_tdata_reg <= m_axis_tdata_next;
+    m_axis_tvalid_reg <= m_axis_tvalid_next;
+    m_axis_tlast_reg <= m_axis_tlast_next;
+    if (rst) begin
+        fold_reg <= {FW{1'b0}};
+        s1_acc_reg <= {PE*ACC_W{1'b0}};
+        s1_fold_reg <= {FW{1'b0}};
+        s1_valid_reg <= 1'b0;
+        s1_last_reg <= 1'b0;
+        s2_y_reg <= {PE*ABITS{1'b0}};
+        s2_fold_reg <= {FW{1'b0}};
+        s2_valid_reg <= 1'b0;
+        s2_last_reg <= 1'b0;
+        asm_reg <= {CO*ABITS{1'b0}};
+        m_axis_tdata_reg <= {CO*ABITS{1'b0}};
+        m_axis_tvalid_reg <= 1'b0;
+        m_axis_tlast_reg <= 1'b0;
+    end
+end
+
+endmodule
+`default_nettype wire
