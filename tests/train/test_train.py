@@ -61,6 +61,24 @@ def test_schedule_state_follows_config():
     assert schedule_state(t, t["freeze_epoch"])[2] is True
 
 
+def test_derived_config_takes_network_from_base(tmp_path):
+    base = load_config("fmnist")
+    for name in ("fmnist-ft", "fmnist-frozen", "fmnist-ft-low"):
+        ft = load_config(name)
+        assert ft["name"] == name and "base" not in ft
+        assert ft["layers"] == base["layers"] and ft["input"] == base["input"]
+        assert ft["train"]["augment"] == base["train"]["augment"]  # merged from the base
+        assert ft["train"]["prune"]["keep"] == [1] and ft["train"]["binarize_epoch"] == 0
+    own = tmp_path / "x.json"
+    own.write_text('{"name": "x", "base": "fmnist", "train": {"epochs": 2}}')
+    cfg = load_config(str(own))
+    assert cfg["train"]["epochs"] == 2 and cfg["train"]["lr"] == base["train"]["lr"]
+    loop = tmp_path / "loop.json"
+    loop.write_text('{"name": "loop", "base": "%s"}' % loop)
+    with pytest.raises(QGPError, match="base"):
+        load_config(str(loop))
+
+
 @pytest.fixture(scope="module")
 def tiny_run(tmp_path_factory):
     d = tmp_path_factory.mktemp("tiny")
