@@ -7,7 +7,7 @@ b_bits / prod_bits / shift, wbits, bias_bits, gsum_bits, logit_bits); nothing is
 API
 ---
 ``layer_module(layer) -> str``
-    "dense_layer" (conv_dense), "qgp_layer" (conv_qgp) or "gsum_fc" (head).
+    "conv_layer" (conv_dense: DENSE=1, conv_qgp: DENSE=0) or "gsum_fc" (head).
 ``layer_params(layer, abits, in_bits, out_dir, prefix, fold=1, fifo_depth=None) -> dict``
     Verilog parameters of that module. Writes the memfiles into ``out_dir`` as
     ``{prefix}_ts.mem`` / ``{prefix}_w.mem`` / ``{prefix}_m.mem`` / ``{prefix}_b.mem`` and returns
@@ -40,7 +40,7 @@ import numpy as np
 
 from golden import atomic
 
-MODULES = {"conv_dense": "dense_layer", "conv_qgp": "qgp_layer", "gsum_fc": "gsum_fc"}
+MODULES = {"conv_dense": "conv_layer", "conv_qgp": "conv_layer", "gsum_fc": "gsum_fc"}
 
 
 def layer_module(layer):
@@ -140,8 +140,10 @@ def layer_params(layer, abits, in_bits, out_dir, prefix, fold=1, fifo_depth=None
     if fifo_depth is None:
         fifo_depth = default_fifo_depth(layer, fold)
     p = {
+        "DENSE": 1 if t == "conv_dense" else 0,
         "CI": ci,
         "CO": co,
+        "IN_BITS": in_bits,
     }
     if t == "conv_dense":
         wb = int(layer["wbits"])
@@ -152,7 +154,7 @@ def layer_params(layer, abits, in_bits, out_dir, prefix, fold=1, fifo_depth=None
             for j in range(ci * 9):
                 word |= _mask(w[o, j], wb) << (j * wb)
             words.append(word)
-        p.update(IN_BITS=in_bits, WBITS=wb)
+        p.update(WBITS=wb)
     else:
         if in_bits != abits:
             raise ValueError(f"rtl.gen.params: conv_qgp input bits {in_bits} != abits {abits}")
@@ -183,7 +185,7 @@ def layer_params(layer, abits, in_bits, out_dir, prefix, fold=1, fifo_depth=None
 
 def layer_latency(module, params):
     """Fixed latency L of the module header's statement (see module doc)."""
-    if module in ("dense_layer", "qgp_layer"):
+    if module == "conv_layer":
         return int(params["W"]) + 6 + (1 if params.get("POOL") else 0)
     if module == "gsum_fc":
         return int(params["CI"]) + int(params["K"]) - 1
@@ -199,7 +201,7 @@ def layer_info(layer, abits, in_bits, out_dir, prefix, fold=1, fifo_depth=None):
         f = 1
         frame = int(layer["height"]) * int(layer["width"])
     else:
-        in_w = p["CI"] * p.get("IN_BITS", p["ABITS"])
+        in_w = p["CI"] * p["IN_BITS"]
         out_w = p["CO"] * p["ABITS"]
         f = p["CO"] // p["PE"]
         frame = p["H"] * p["W"] * f

@@ -1,6 +1,6 @@
 """Top generator: a bundle -> ``qgp_net.v`` (Verilog-2005 module ``qgp_net``) + ``qgp_net.json``.
 
-The top is a plain chain of the layer modules of rtl/ (dense_layer, qgp_layer..., gsum_fc); every
+The top is a plain chain of the layer modules of rtl/ (conv_layer..., gsum_fc); every
 parameter and memfile comes from ``rtl.gen.params`` (never copied by hand). Each layer module
 starts with its own input FIFO, so the chain needs no glue: layer n's m_axis feeds layer n+1's
 s_axis.

@@ -37,8 +37,8 @@ DEPS = {
     "conv_dense": ["conv_dense", "conv_pipe", "requant"],
     "maxpool2": ["maxpool2"],
     "gsum_fc": ["gsum_fc"],
-    "qgp_layer": ["qgp_layer", "axis_fifo", "window3x3", "conv_qgp", "conv_pipe", "requant", "axis_skid", "maxpool2"],
-    "dense_layer": ["dense_layer", "axis_fifo", "window3x3", "conv_dense", "conv_pipe", "requant", "axis_skid", "maxpool2"],
+    "conv_layer": ["conv_layer", "axis_fifo", "window3x3", "conv_qgp", "conv_dense", "conv_pipe", "requant",
+                   "axis_skid", "maxpool2"],
 }
 
 

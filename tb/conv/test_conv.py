@@ -77,7 +77,7 @@ def conv_module_params(kind, L, name):
     keep = ["CI", "CO", "ACC_W", "PE", "M_W", "B_W", "PROD_W", "SHIFT", "ABITS", "M_FILE", "B_FILE"]
     p = {k: lp[k] for k in keep}
     if kind == "conv_qgp":
-        p.update(BITS=lp["ABITS"], TS_FILE=lp["TS_FILE"])
+        p.update(BITS=lp["IN_BITS"], TS_FILE=lp["TS_FILE"])
     else:
         p.update(IN_BITS=lp["IN_BITS"], WBITS=lp["WBITS"], W_FILE=lp["W_FILE"])
     return p

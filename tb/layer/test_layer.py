@@ -48,7 +48,7 @@ class TB(StreamTB):
         self.module = self.info["module"]
         if self.module != "gsum_fc":
             self.sb.fmt = channel_fmt(self.p["ABITS"], self.p["CO"])
-        self.in_bits = self.p.get("IN_BITS", self.p.get("ABITS", self.p.get("BITS")))
+        self.in_bits = self.p.get("IN_BITS", self.p.get("BITS"))
 
     def load(self, images=None):
         x = self.data["x"] if images is None else self.data["x"][:images]

@@ -1,20 +1,24 @@
-// dense_layer: the network's first (dense) conv layer on a pixel stream:
-//   axis_fifo (FIFO_DEPTH) -> window3x3 -> conv_dense (+ requant) -> axis_skid -> [maxpool2]
-// Computes golden.model.run_layer for a conv_dense bundle layer.
+// conv_layer: one conv layer of the network on a pixel stream:
+//   axis_fifo (FIFO_DEPTH) -> window3x3 -> conv core (+ requant) -> axis_skid -> [maxpool2]
+// with the core conv_qgp (DENSE = 0: a QGP layer) or conv_dense (DENSE = 1: the first layer).
+// Computes golden.model.run_layer for a conv_qgp / conv_dense bundle layer.
 //
 // Parameters:
+//   DENSE       0: conv_qgp core (TS_FILE), 1: conv_dense core (W_FILE, WBITS) (default 0)
 //   CI, CO      input / output channels (default 4, 4)
-//   IN_BITS     input bits, unsigned (default 8: the network input)
-//   WBITS       weight bits, signed (default 8)
+//   IN_BITS     input bits, unsigned (default 4; a QGP layer's input is the previous layer's
+//               ABITS-bit output, the first layer's the 8-bit image)
+//   WBITS       conv_dense weight bits, signed (default 8; unused by a QGP layer)
 //   ABITS       output activation bits, unsigned (default 4)
 //   W, H        input (= conv output) frame size (default 8 x 8); W, H even (>= 4) when POOL
-//   ACC_W       accumulator width (bundle acc_bits) (default 20)
+//   ACC_W       accumulator width (bundle acc_bits) (default 10)
 //   PE          output channels per cycle; FOLD = CO/PE cycles per pixel (default CO)
 //   POOL        1: 2x2/2 max pool after the requant, output W/2 x H/2 (default 0)
 //   FIFO_DEPTH  input FIFO entries, >= 2 (default 2); a folded layer fed by a pool needs about
 //               one row of that pool's output (see rtl/gen/params.py)
 //   M_W, B_W, PROD_W, SHIFT   requant (bundle requant m_bits, b_bits, prod_bits, shift)
-//   W_FILE, M_FILE, B_FILE    memfiles (docs/INTERFACES.md), written by rtl/gen/params.py
+//   TS_FILE (QGP) / W_FILE (dense), M_FILE, B_FILE   memfiles (docs/INTERFACES.md), written by
+//               rtl/gen/params.py
 // Ports:
 //   clk, rst (synchronous, active high)
 //   s_axis_tdata[CI*IN_BITS-1:0], s_axis_tvalid, s_axis_tready, s_axis_tlast   input pixels
@@ -26,15 +30,16 @@
 //   skid 1, pool 1.
 `timescale 1ns / 1ps
 `default_nettype none
-module dense_layer #(
-    parameter CI = 1,
+module conv_layer #(
+    parameter DENSE = 0,
+    parameter CI = 4,
     parameter CO = 4,
-    parameter IN_BITS = 8,
+    parameter IN_BITS = 4,
     parameter WBITS = 8,
     parameter ABITS = 4,
     parameter W = 8,
     parameter H = 8,
-    parameter ACC_W = 20,
+    parameter ACC_W = 10,
     parameter PE = CO,
     parameter POOL = 0,
     parameter FIFO_DEPTH = 2,
@@ -42,6 +47,7 @@ module dense_layer #(
     parameter B_W = 32,
     parameter PROD_W = 48,
     parameter SHIFT = 16,
+    parameter TS_FILE = "",
     parameter W_FILE = "",
     parameter M_FILE = "",
     parameter B_FILE = ""
@@ -58,7 +64,7 @@ module dense_layer #(
     output wire                  m_axis_tlast
 );
 
-wire [CI*IN_BITS-1:0] fifo_tdata;
+wire [CI*IN_BITS-1:0]   fifo_tdata;
 wire                  fifo_tvalid, fifo_tready, fifo_tlast;
 wire [9*CI*IN_BITS-1:0] win_tdata;
 wire                  win_tvalid, win_tready, win_tlast;
@@ -83,17 +89,33 @@ window3x3 #(.C(CI), .BITS(IN_BITS), .W(W), .H(H)) win (
     .m_axis_tready(win_tready), .m_axis_tlast(win_tlast)
 );
 
-conv_dense #(
-    .CI(CI), .CO(CO), .IN_BITS(IN_BITS), .WBITS(WBITS), .ACC_W(ACC_W), .PE(PE),
-    .M_W(M_W), .B_W(B_W), .PROD_W(PROD_W), .SHIFT(SHIFT), .ABITS(ABITS),
-    .W_FILE(W_FILE), .M_FILE(M_FILE), .B_FILE(B_FILE)
-) conv (
-    .clk(clk), .rst(rst),
-    .s_axis_tdata(win_tdata), .s_axis_tvalid(win_tvalid),
-    .s_axis_tready(win_tready), .s_axis_tlast(win_tlast),
-    .m_axis_tdata(conv_tdata), .m_axis_tvalid(conv_tvalid),
-    .m_axis_tready(conv_tready), .m_axis_tlast(conv_tlast)
-);
+generate
+    if (DENSE != 0) begin : g_dense
+        conv_dense #(
+            .CI(CI), .CO(CO), .IN_BITS(IN_BITS), .WBITS(WBITS), .ACC_W(ACC_W), .PE(PE),
+            .M_W(M_W), .B_W(B_W), .PROD_W(PROD_W), .SHIFT(SHIFT), .ABITS(ABITS),
+            .W_FILE(W_FILE), .M_FILE(M_FILE), .B_FILE(B_FILE)
+        ) conv (
+            .clk(clk), .rst(rst),
+            .s_axis_tdata(win_tdata), .s_axis_tvalid(win_tvalid),
+            .s_axis_tready(win_tready), .s_axis_tlast(win_tlast),
+            .m_axis_tdata(conv_tdata), .m_axis_tvalid(conv_tvalid),
+            .m_axis_tready(conv_tready), .m_axis_tlast(conv_tlast)
+        );
+    end else begin : g_qgp
+        conv_qgp #(
+            .CI(CI), .CO(CO), .BITS(IN_BITS), .ACC_W(ACC_W), .PE(PE),
+            .M_W(M_W), .B_W(B_W), .PROD_W(PROD_W), .SHIFT(SHIFT), .ABITS(ABITS),
+            .TS_FILE(TS_FILE), .M_FILE(M_FILE), .B_FILE(B_FILE)
+        ) conv (
+            .clk(clk), .rst(rst),
+            .s_axis_tdata(win_tdata), .s_axis_tvalid(win_tvalid),
+            .s_axis_tready(win_tready), .s_axis_tlast(win_tlast),
+            .m_axis_tdata(conv_tdata), .m_axis_tvalid(conv_tvalid),
+            .m_axis_tready(conv_tready), .m_axis_tlast(conv_tlast)
+        );
+    end
+endgenerate
 
 axis_skid #(.DATA_W(CO*ABITS)) skid (
     .clk(clk), .rst(rst),

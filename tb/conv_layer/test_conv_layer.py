@@ -1,6 +1,7 @@
-"""qgp_layer (FIFO -> window3x3 -> conv_qgp + requant -> skid -> [maxpool2]) on random frames
-vs golden.model.run_layer; exact cycle count H*W*FOLD + W + 6 + POOL; reset in the middle of a
-frame; soak of 50+ frames with 50 % random valid and 50 % random ready; extreme layer."""
+"""conv_layer (FIFO -> window3x3 -> conv_qgp or conv_dense + requant -> skid -> [maxpool2]) on
+random frames vs golden.model.run_layer; exact cycle count H*W*FOLD + W + 6 + POOL; reset in the
+middle of a frame; soak of 50+ frames with 50 % random valid and 50 % random ready; extreme
+layers. Both cores (DENSE = 0 / 1) run the same cocotb tests."""
 
 import os
 
@@ -108,11 +109,14 @@ def run_layer_module(kind, ci, co, h, w, fold, pool, in_bits, seed, soak=False, 
                    extra_env={"TB_LAYER": path, "TB_SOAK": "1" if soak else "0"}, name=name)
 
 
-@pytest.mark.parametrize("ci,co,h,w,fold,pool,soak,extreme", [
-    (3, 4, 4, 6, 1, True, True, None),     # unfolded, pooled; + soak (50 frames)
-    (4, 6, 5, 4, 3, False, False, None),   # folded 3 (PE 2), no pool
-    (5, 8, 4, 4, 4, True, False, "min"),   # folded, pooled, all signs -1 (extreme acc)
+@pytest.mark.parametrize("kind,ci,co,h,w,fold,pool,in_bits,soak,extreme", [
+    ("conv_qgp", 3, 4, 4, 6, 1, True, 4, True, None),     # unfolded, pooled; + soak (50 frames)
+    ("conv_qgp", 4, 6, 5, 4, 3, False, 4, False, None),   # folded 3 (PE 2), no pool
+    ("conv_qgp", 5, 8, 4, 4, 4, True, 4, False, "min"),   # folded, pooled, all signs -1 (extreme acc)
+    ("conv_dense", 1, 4, 4, 6, 1, False, 8, True, None),  # first layer shape (8-bit input); + soak
+    ("conv_dense", 1, 6, 6, 4, 2, True, 8, False, "max"), # folded, pooled, all weights +max
+    ("conv_dense", 2, 3, 4, 4, 3, False, 8, False, None), # two input channels, PE 1
 ])
-def test_qgp_layer(ci, co, h, w, fold, pool, soak, extreme):
-    run_layer_module("conv_qgp", ci, co, h, w, fold, pool, 4, seed=ci * 31 + co, soak=soak,
-                     extreme=extreme)
+def test_conv_layer(kind, ci, co, h, w, fold, pool, in_bits, soak, extreme):
+    seed = ci * (31 if kind == "conv_qgp" else 17) + co
+    run_layer_module(kind, ci, co, h, w, fold, pool, in_bits, seed=seed, soak=soak, extreme=extreme)
