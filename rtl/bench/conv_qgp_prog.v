@@ -56,16 +56,8 @@ module conv_qgp_prog #(
         end
     endgenerate
 
-    reg [CO*ACC_W-1:0] data_reg;
-    reg                valid_reg;
-    assign s_axis_tready = !valid_reg || m_axis_tready;
-    assign m_axis_tdata  = data_reg;
-    assign m_axis_tvalid = valid_reg;
-    always @(posedge clk) begin
-        if (s_axis_tready) begin
-            valid_reg <= s_axis_tvalid;
-            if (s_axis_tvalid) data_reg <= acc;
-        end
-        if (rst) valid_reg <= 1'b0;
-    end
+    bench_out_reg #(.DATA_W(CO*ACC_W)) u_out (
+        .clk(clk), .rst(rst), .s_axis_tdata(acc), .s_axis_tvalid(s_axis_tvalid),
+        .s_axis_tready(s_axis_tready), .m_axis_tdata(m_axis_tdata), .m_axis_tvalid(m_axis_tvalid),
+        .m_axis_tready(m_axis_tready));
 endmodule

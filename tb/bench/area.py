@@ -1,7 +1,7 @@
 """Area benchmark: yosys synthesis of a QGP layer against dense baselines of the same shape.
 
-Designs (all: a 3x3 window of CI channels x BITS bits in, CO results out, fully parallel, one
-output register; the same balanced adder tree rtl/bench/bench_adder_tree.v):
+Designs (all: a 3x3 window of CI channels x BITS bits in, CO results out, fully parallel; the
+same output register rtl/bench/bench_out_reg.v and balanced adder tree rtl/bench/bench_adder_tree.v):
 - ``binary_dense`` / ``binary_dense_prog``: rtl/bench/conv_binary_dense.v, all 9 taps, +-1
   weights from a ROM ($readmemh memfile: synthesis folds the constants) / from a weight port.
 - ``mac8`` / ``mac8_prog``: rtl/bench/conv_mac8.v, 8-bit weights, 9*CI multipliers per output,
@@ -37,6 +37,7 @@ ROOT = Path(__file__).resolve().parents[2]
 RTL = ROOT / "rtl"
 BENCH_RTL = RTL / "bench"
 TREE = BENCH_RTL / "bench_adder_tree.v"
+OUT_REG = BENCH_RTL / "bench_out_reg.v"
 
 LUT_CELLS = re.compile(r"^(LUT[1-6]|INV)$")
 FF_CELLS = re.compile(r"^FD[RSCP]E?(_1)?$")
@@ -182,7 +183,7 @@ def designs(layer, abits, work, seed=0, co_sample=None):
             words = [sum(int(b) << j for j, b in enumerate(wb[o])) for o in range(n)]
             f = _write(work / name / "w.mem", [_hexword(w, CI * 9) for w in words])
             rom = ("w", n, CI * 9, str(f))
-        add(name, [TREE, BENCH_RTL / "conv_binary_dense.v"], "conv_binary_dense", prm, n, desc,
+        add(name, [TREE, OUT_REG, BENCH_RTL / "conv_binary_dense.v"], "conv_binary_dense", prm, n, desc,
             ports, rom)
 
     # 8-bit MAC: weight (i, t) at [(i*9+t)*8 +: 8]; random weights in [-127, 127]
@@ -198,7 +199,7 @@ def designs(layer, abits, work, seed=0, co_sample=None):
             words = [sum((int(v) & 255) << (8 * j) for j, v in enumerate(w8[o])) for o in range(n)]
             f = _write(work / name / "w.mem", [_hexword(w, CI * 9 * 8) for w in words])
             rom = ("w", n, CI * 9 * 8, str(f))
-        add(name, [TREE, BENCH_RTL / "conv_mac8.v"], "conv_mac8", prm, n, desc, ports, rom)
+        add(name, [TREE, OUT_REG, BENCH_RTL / "conv_mac8.v"], "conv_mac8", prm, n, desc, ports, rom)
 
     # QGP with the bundle layer's taps and signs: from a ROM (synthesis folds the constants) or
     # from a port (real 9:1 multiplexers)
@@ -217,13 +218,13 @@ def designs(layer, abits, work, seed=0, co_sample=None):
                          for i in range(CI)) for o in range(n)]
             f = _write(work / name / "ts.mem", [_hexword(w, CI * 5) for w in words])
             rom = ("ts", n, CI * 5, str(f))
-        add(name, [TREE, BENCH_RTL / "conv_qgp_prog.v"], "conv_qgp_prog", prm, n, desc, ports,
+        add(name, [TREE, OUT_REG, BENCH_RTL / "conv_qgp_prog.v"], "conv_qgp_prog", prm, n, desc, ports,
             rom)
 
     n = min(CO, co_sample.get("qgp_hw", CO))
     hw = ROOT / "build" / "gen" / "bench" / "conv_qgp_hw.v"
     write_hardwired(layer, hw, bits, co=n)
-    add("qgp_hw", [TREE, hw], "conv_qgp_hw", {}, n,
+    add("qgp_hw", [TREE, OUT_REG, hw], "conv_qgp_hw", {}, n,
         "QGP, generated with taps/signs as constants (muxes are wires)")
 
     # the shipped conv core: rtl/conv_qgp.v at PE = CO with the layer's memfiles

@@ -46,18 +46,9 @@ def write_hardwired(layer, path, bits, co=None, module="conv_qgp_hw"):
             w(f"assign t{o}[{i * tw + tw - 1}:{i * tw}] = {'-' if sign[o, i] else ''}{x};")
         w(f"bench_adder_tree #(.N({CI}), .IW({tw}), .OW({acc_w})) u_sum{o} "
           f"(.in(t{o}), .sum(acc[{o * acc_w + acc_w - 1}:{o * acc_w}]));")
-    w(f"reg [{co * acc_w - 1}:0] data_reg;")
-    w("reg valid_reg;")
-    w("assign s_axis_tready = !valid_reg || m_axis_tready;")
-    w("assign m_axis_tdata = data_reg;")
-    w("assign m_axis_tvalid = valid_reg;")
-    w("always @(posedge clk) begin")
-    w("    if (s_axis_tready) begin")
-    w("        valid_reg <= s_axis_tvalid;")
-    w("        if (s_axis_tvalid) data_reg <= acc;")
-    w("    end")
-    w("    if (rst) valid_reg <= 1'b0;")
-    w("end")
+    w(f"bench_out_reg #(.DATA_W({co * acc_w})) u_out (.clk(clk), .rst(rst), .s_axis_tdata(acc), "
+      ".s_axis_tvalid(s_axis_tvalid), .s_axis_tready(s_axis_tready), .m_axis_tdata(m_axis_tdata), "
+      ".m_axis_tvalid(m_axis_tvalid), .m_axis_tready(m_axis_tready));")
     w("endmodule")
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     Path(path).write_text("\n".join(L) + "\n")
