@@ -64,7 +64,7 @@ def build_parser():
                                    "(for RTL and fault tests). --extreme drives accumulators to their limits.")
     s.add_argument("--out", required=True, metavar="DIR", help="bundle directory to write (replaced atomically)")
     s.add_argument("--config", default="tiny", metavar="NAME|FILE.json",
-                   help="builtin shape (%s) or a JSON config file (default: tiny)" % ", ".join(sorted(synth.CONFIGS)))
+                   help="builtin shape (%s) or a JSON config file (default: tiny)" % ", ".join(synth.builtin_names()))
     s.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
     s.add_argument("--extreme", nargs="?", const="max", choices=("max", "min"),
                    help="all signs equal and weights/m at their extremes (default polarity: max)")

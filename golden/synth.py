@@ -2,7 +2,8 @@
 
 ``random_bundle(out_dir, config, seed=0, extreme=False)``
 
-``config`` is a builtin name (see ``CONFIGS``) or a dict such as::
+``config`` is a builtin name (``tiny``, or the name of a training config in train/configs, whose
+network shape is used, e.g. ``fmnist``) or a dict such as::
 
     {"name": "tiny", "input": {"channels": 1, "height": 8, "width": 8, "bits": 8}, "abits": 4,
      "wbits": 8, "layers": [{"type": "conv_dense", "out_channels": 4},
@@ -27,6 +28,13 @@ from golden import model
 from golden.bundle import required_widths, signed_bits, signed_range, sym_range, write_bundle
 from golden.errors import QGPError
 
+import json
+from pathlib import Path
+
+# training configs (train/configs/*.json) are data: the synthetic "fmnist" bundle takes its shape
+# from train/configs/fmnist.json, so the network's widths are written in one place only
+TRAIN_CONFIG_DIR = Path(__file__).resolve().parent.parent / "train" / "configs"
+
 CONFIGS = {
     "tiny": {
         "name": "tiny", "dataset": None,
@@ -36,19 +44,30 @@ CONFIGS = {
                    {"type": "conv_qgp", "out_channels": 8},
                    {"type": "gsum_fc", "classes": 10}],
     },
-    "fmnist": {
-        "name": "fmnist-synth", "dataset": "fmnist",
-        "input": {"channels": 1, "height": 28, "width": 28, "bits": 8}, "abits": 4, "wbits": 8,
-        "layers": [{"type": "conv_dense", "out_channels": 32},
-                   {"type": "conv_qgp", "out_channels": 32, "pool": True},
-                   {"type": "conv_qgp", "out_channels": 96},
-                   {"type": "conv_qgp", "out_channels": 96, "pool": True},
-                   {"type": "conv_qgp", "out_channels": 192},
-                   {"type": "conv_qgp", "out_channels": 192},
-                   {"type": "gsum_fc", "classes": 10}],
-    },
 }
-CONFIGS["fmnist-shape"] = CONFIGS["fmnist"]
+
+
+def from_train_config(name):
+    """The bundle-shaped synth config of training config ``name`` (train/configs/<name>.json):
+    first layer conv_dense, the rest conv_qgp, then the gsum_fc head. A derived config
+    ("base": ...) has its base's network."""
+    path = TRAIN_CONFIG_DIR / f"{name}.json"
+    try:
+        cfg = json.loads(path.read_text())
+        while "base" in cfg:
+            cfg = json.loads((TRAIN_CONFIG_DIR / f"{cfg['base']}.json").read_text())
+        layers = [{"type": "conv_dense" if i == 0 else "conv_qgp", "out_channels": int(L["out_channels"]),
+                   "pool": bool(L.get("pool", False))} for i, L in enumerate(cfg["layers"])]
+        return {"name": f"{name}-synth", "dataset": cfg["dataset"], "input": dict(cfg["input"]),
+                "abits": int(cfg["abits"]), "wbits": int(cfg["wbits"]),
+                "layers": layers + [{"type": "gsum_fc", "classes": int(cfg["classes"])}]}
+    except (OSError, ValueError, KeyError, TypeError) as e:
+        raise QGPError(str(path), "config", f"not a readable training config ({e})") from None
+
+
+def builtin_names():
+    return sorted(set(CONFIGS) | {p.stem for p in TRAIN_CONFIG_DIR.glob("*.json")})
+
 
 M_BITS_EXTREME, B_BITS_EXTREME, BIAS_BITS = 16, 24, 32
 CALIB_IMAGES = 16
@@ -56,9 +75,11 @@ CALIB_IMAGES = 16
 
 def get_config(config):
     if isinstance(config, str):
-        if config not in CONFIGS:
-            raise QGPError("synth", "config", f"unknown config {config!r}; builtin: {', '.join(CONFIGS)}")
-        return copy.deepcopy(CONFIGS[config])
+        if config in CONFIGS:
+            return copy.deepcopy(CONFIGS[config])
+        if (TRAIN_CONFIG_DIR / f"{config}.json").is_file():
+            return from_train_config(config)
+        raise QGPError("synth", "config", f"unknown config {config!r}; builtin: {', '.join(builtin_names())}")
     return copy.deepcopy(config)
 
 

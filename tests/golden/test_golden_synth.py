@@ -13,7 +13,8 @@ import pytest
 
 from golden import bundle as gb
 from golden import model
-from golden.synth import CONFIGS, random_bundle
+from golden.errors import QGPError
+from golden.synth import TRAIN_CONFIG_DIR, random_bundle
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
@@ -57,10 +58,22 @@ def test_synth_is_deterministic(tmp_path):
 
 
 def test_fmnist_shape_synth(tmp_path):
+    """The synthetic fmnist bundle has the shape of the training config (its one owner)."""
+    cfg = json.loads((TRAIN_CONFIG_DIR / "fmnist.json").read_text())
     b = random_bundle(tmp_path / "f", "fmnist", seed=0)
-    assert [L.get("out_channels", L.get("classes")) for L in b.layers] == [32, 32, 96, 96, 192, 192, 10]
-    assert [L["height"] for L in b.layers] == [28, 28, 14, 14, 7, 7, 7]
-    assert CONFIGS["fmnist-shape"] is CONFIGS["fmnist"]
+    assert [L.get("out_channels", L.get("classes")) for L in b.layers] == \
+        [L["out_channels"] for L in cfg["layers"]] + [cfg["classes"]]
+    assert [L["type"] for L in b.layers] == ["conv_dense"] + ["conv_qgp"] * (len(cfg["layers"]) - 1) + ["gsum_fc"]
+    h, sizes = cfg["input"]["height"], []
+    for L in cfg["layers"]:
+        sizes.append(h)
+        h //= 2 if L.get("pool") else 1
+    assert [L["height"] for L in b.layers] == sizes + [h]
+
+
+def test_synth_unknown_config_is_one_error():
+    with pytest.raises(QGPError, match="unknown config"):
+        random_bundle("unused", "no-such-config")
 
 
 @pytest.mark.parametrize("config", ["tiny", SMALL28])
