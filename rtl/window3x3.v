@@ -66,7 +66,9 @@ reg [YW-1:0]   ny_reg = {YW{1'b0}}, ny_next;    // coordinates of the next pixel
 reg [XW-1:0]   nx_reg = {XW{1'b0}}, nx_next;
 reg [FW-1:0]   flush_reg = {FW{1'b0}}, flush_next;
 
-reg [9*PB-1:0] m_axis_tdata_reg = {9*PB{1'b0}}, m_axis_tdata_next;
+/* verilator lint_off WIDTHCONCAT */
+reg [9*PB-1:0] m_axis_tdata_reg = {9*PB{1'b0}}, m_axis_tdata_next;   // 9 x 1,024 bits for 256 channels
+/* verilator lint_on WIDTHCONCAT */
 reg            m_axis_tvalid_reg = 1'b0, m_axis_tvalid_next;
 reg            m_axis_tlast_reg = 1'b0, m_axis_tlast_next;
 
@@ -138,7 +140,9 @@ always @(posedge clk) begin
         ny_reg <= {YW{1'b0}};
         nx_reg <= {XW{1'b0}};
         flush_reg <= {FW{1'b0}};
+        /* verilator lint_off WIDTHCONCAT */
         m_axis_tdata_reg <= {9*PB{1'b0}};
+        /* verilator lint_on WIDTHCONCAT */
         m_axis_tvalid_reg <= 1'b0;
         m_axis_tlast_reg <= 1'b0;
     end
