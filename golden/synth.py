@@ -26,15 +26,11 @@ import numpy as np
 
 from golden import model
 from golden.bundle import required_widths, signed_bits, signed_range, sym_range, write_bundle
+from golden.configs import CONFIG_DIR, load_config
 from golden.errors import QGPError
 
-import json
-from pathlib import Path
-
-# training configs (train/configs/*.json) are data: the synthetic "fmnist" bundle takes its shape
-# from train/configs/fmnist.json, so the network's widths are written in one place only
-TRAIN_CONFIG_DIR = Path(__file__).resolve().parent.parent / "train" / "configs"
-
+# builtin shapes besides the training configs (whose names are synth shapes too, read from
+# train/configs so that a network's widths are written in one place only)
 CONFIGS = {
     "tiny": {
         "name": "tiny", "dataset": None,
@@ -48,25 +44,19 @@ CONFIGS = {
 
 
 def from_train_config(name):
-    """The bundle-shaped synth config of training config ``name`` (train/configs/<name>.json):
-    first layer conv_dense, the rest conv_qgp, then the gsum_fc head. A derived config
-    ("base": ...) has its base's network."""
-    path = TRAIN_CONFIG_DIR / f"{name}.json"
-    try:
-        cfg = json.loads(path.read_text())
-        while "base" in cfg:
-            cfg = json.loads((TRAIN_CONFIG_DIR / f"{cfg['base']}.json").read_text())
-        layers = [{"type": "conv_dense" if i == 0 else "conv_qgp", "out_channels": int(L["out_channels"]),
-                   "pool": bool(L.get("pool", False))} for i, L in enumerate(cfg["layers"])]
-        return {"name": f"{name}-synth", "dataset": cfg["dataset"], "input": dict(cfg["input"]),
-                "abits": int(cfg["abits"]), "wbits": int(cfg["wbits"]),
-                "layers": layers + [{"type": "gsum_fc", "classes": int(cfg["classes"])}]}
-    except (OSError, ValueError, KeyError, TypeError) as e:
-        raise QGPError(str(path), "config", f"not a readable training config ({e})") from None
+    """The bundle-shaped synth config of training config ``name`` (train/configs/<name>.json,
+    read by golden.configs.load_config, which also resolves a derived config's base): first
+    layer conv_dense, the rest conv_qgp, then the gsum_fc head."""
+    cfg = load_config(name)
+    layers = [{"type": "conv_dense" if i == 0 else "conv_qgp", "out_channels": int(L["out_channels"]),
+               "pool": bool(L.get("pool", False))} for i, L in enumerate(cfg["layers"])]
+    return {"name": f"{name}-synth", "dataset": cfg["dataset"], "input": dict(cfg["input"]),
+            "abits": int(cfg["abits"]), "wbits": int(cfg["wbits"]),
+            "layers": layers + [{"type": "gsum_fc", "classes": int(cfg["classes"])}]}
 
 
 def builtin_names():
-    return sorted(set(CONFIGS) | {p.stem for p in TRAIN_CONFIG_DIR.glob("*.json")})
+    return sorted(set(CONFIGS) | {p.stem for p in CONFIG_DIR.glob("*.json")})
 
 
 M_BITS_EXTREME, B_BITS_EXTREME, BIAS_BITS = 16, 24, 32
@@ -77,7 +67,7 @@ def get_config(config):
     if isinstance(config, str):
         if config in CONFIGS:
             return copy.deepcopy(CONFIGS[config])
-        if (TRAIN_CONFIG_DIR / f"{config}.json").is_file():
+        if (CONFIG_DIR / f"{config}.json").is_file():
             return from_train_config(config)
         raise QGPError("synth", "config", f"unknown config {config!r}; builtin: {', '.join(builtin_names())}")
     return copy.deepcopy(config)

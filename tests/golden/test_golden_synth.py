@@ -14,7 +14,8 @@ import pytest
 from golden import bundle as gb
 from golden import model
 from golden.errors import QGPError
-from golden.synth import TRAIN_CONFIG_DIR, random_bundle
+from golden.configs import CONFIG_DIR
+from golden.synth import random_bundle
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
@@ -59,7 +60,7 @@ def test_synth_is_deterministic(tmp_path):
 
 def test_fmnist_shape_synth(tmp_path):
     """The synthetic fmnist bundle has the shape of the training config (its one owner)."""
-    cfg = json.loads((TRAIN_CONFIG_DIR / "fmnist.json").read_text())
+    cfg = json.loads((CONFIG_DIR / "fmnist.json").read_text())
     b = random_bundle(tmp_path / "f", "fmnist", seed=0)
     assert [L.get("out_channels", L.get("classes")) for L in b.layers] == \
         [L["out_channels"] for L in cfg["layers"]] + [cfg["classes"]]
