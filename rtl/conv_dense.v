@@ -111,6 +111,10 @@ always @* begin
     x_ext = {ACC_W{1'b0}};
     oidx = {OW{1'b0}};
     oi = 0;
+    p = 0;
+    i = 0;
+    t = 0;
+    j = 0;
     acc_lane = {PE*ACC_W{1'b0}};
     for (p = 0; p < PE; p = p + 1) begin
         oi = fold * PE + p;

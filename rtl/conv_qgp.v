@@ -188,6 +188,9 @@ generate
             term = {ACC_W{1'b0}};
             oidx = {OW{1'b0}};
             oi = 0;
+            p = 0;
+            i = 0;
+            j = 0;
             acc_r = {PE*ACC_W{1'b0}};
             for (p = 0; p < PE; p = p + 1) begin
                 oi = fold * PE + p;

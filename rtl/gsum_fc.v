@@ -140,6 +140,8 @@ always @* begin
     cls_next = cls_reg;
     m_axis_tdata_next = m_axis_tdata_reg;
     m_axis_tvalid_next = m_axis_tvalid_reg;
+    c = 0;
+    k = 0;
     gsum = {GSUM_W{1'b0}};
     wsel = {WBITS{1'b0}};
     w_ext = {AW{1'b0}};

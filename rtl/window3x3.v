@@ -86,6 +86,7 @@ integer t, k;
 reg in_y, in_x;
 
 always @* begin
+    t = 0;
     k = 0;
     in_y = 1'b0;
     in_x = 1'b0;
