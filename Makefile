@@ -7,6 +7,12 @@ N       ?= 1000
 JOBS    ?= $(shell nproc)
 EPOCHS  ?=
 LAYER   ?=
+# FOLDING=conv2:8,conv3:16 (PE per layer) or FOLDING=plan.json: the one folding plan (rtl.gen.plan),
+# read by gen, lint, sim, regress, bench and impl; default rate-matched
+FOLDING ?=
+ifneq ($(strip $(FOLDING)),)
+export FOLDING
+endif
 APT_PKGS := iverilog verilator yosys dataset-fashion-mnist
 FMNIST  := /usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz
 SUDO    := $(shell [ "$$(id -u)" = 0 ] || echo sudo)

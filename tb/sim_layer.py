@@ -17,6 +17,9 @@ def main(argv=None):
     ap.add_argument("--layer", type=int, default=None, help="layer index (default: all layers)")
     ap.add_argument("--bundle", default=None, help="bundle directory (default: models/fmnist)")
     ap.add_argument("--images", type=int, default=int(os.environ.get("IMAGES", "2")))
+    ap.add_argument("--folding", default=os.environ.get("FOLDING") or None,
+                    help="PE per layer as for the network ('conv2:8,...' or a JSON file; "
+                    "default: rate-matched, rtl.gen.plan)")
     ap.add_argument("--no-stress", action="store_true",
                     help="skip the random valid/ready test (only the exact-timing test)")
     a = ap.parse_args(argv)
@@ -29,8 +32,11 @@ def main(argv=None):
     from tb.layer.test_layer import default_bundle, run_layer_sim
 
     bundle = a.bundle or str(default_bundle())
+    from rtl.gen.plan import folding_plan
     try:
-        nlayers = len(load_bundle(bundle).layers)
+        b = load_bundle(bundle)
+        nlayers = len(b.layers)
+        fplan = folding_plan(b, a.folding)
     except QGPError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
@@ -44,11 +50,15 @@ def main(argv=None):
         t0 = time.time()
         try:
             tests, failed, xml, summaries = run_layer_sim(n, bundle, images=a.images,
-                                                          stress=not a.no_stress)
+                                                          stress=not a.no_stress,
+                                                          folding=a.folding)
         except (AssertionError, SystemExit) as e:
             print(f"layer {n}: FAILED ({e})")
             ok = False
             continue
+        fp = fplan[n]
+        print(f"layer {n} {fp['name']}: FOLD {fp['fold']} (PE {fp['pe']}), as in the network's "
+              f"folding plan")
         for s in summaries:
             print(f"layer {n} ({s['module']}) {s['test']}: {s['images']} images, "
                   f"{s['beats_compared']} beats compared, {s['mismatches']} mismatches, "

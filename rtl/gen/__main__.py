@@ -1,4 +1,4 @@
-"""python -m rtl.gen --bundle DIR --out build/gen/<name> [--fold full|half] [--lint]
+"""python -m rtl.gen --bundle DIR --out build/gen/<name> [--folding conv2:8,...] [--lint]
 
 Generates the network top ``qgp_net.v`` (+ ``qgp_net.json`` and the memfiles) for a bundle.
 ``--lint``: then run ``verilator --lint-only -Wall`` on the generated top (with every rtl/ module
@@ -7,6 +7,7 @@ Exit 0 on success, 1 on lint warnings, 2 on a bad bundle or argument (one line o
 traceback)."""
 
 import argparse
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -16,19 +17,20 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def main(argv=None):
     from golden.errors import QGPError
-    from rtl.gen.top import FOLD_POLICIES, generate
+    from rtl.gen.top import generate
 
     ap = argparse.ArgumentParser(prog="python -m rtl.gen", description=__doc__.split("\n\n")[1])
     ap.add_argument("--bundle", default=str(ROOT / "models" / "fmnist"))
     ap.add_argument("--out", help="output directory (default build/gen/<bundle dir name>)")
-    ap.add_argument("--fold", choices=FOLD_POLICIES, default="full",
-                    help="folding of the layers after pooling (default: full)")
+    ap.add_argument("--folding", default=os.environ.get("FOLDING") or None,
+                    help="PE per layer, 'conv2:8,conv3:16' or a JSON file {layer: PE} "
+                    "(default: rate-matched, rtl.gen.plan)")
     ap.add_argument("--lint", action="store_true",
                     help="lint the generated top and rtl/bench/*.v with verilator -Wall")
     args = ap.parse_args(argv)
     out = args.out or str(ROOT / "build" / "gen" / Path(args.bundle).resolve().name)
     try:
-        info = generate(args.bundle, out, fold=args.fold)
+        info = generate(args.bundle, out, folding=args.folding)
     except QGPError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2

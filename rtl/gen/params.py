@@ -25,12 +25,7 @@ API
     The fixed latency L stated in the module header: with input offered every clock and the
     output always ready, one frame takes ``H*W*FOLD + L`` cycles from the first input beat to the
     last output beat (last output cycle - first input cycle); for gsum_fc ``H*W + L``.
-``default_fold(out_channels, rate_div) -> int``
-    FOLD for a layer whose input arrives at 1/rate_div pixels per clock on average (rate_div = 4
-    per preceding pool): 1 before any pool, else rate_div // 2, lowered to a divisor of CO.
-``network_plan(bundle, out_dir, prefix="") -> list[dict]``
-    ``layer_info`` for every layer of a bundle, with default folds and FIFO depths, plus
-    ``"name"`` (the bundle layer name) and ``"rate_div"``. The chain order is the list order.
+Folding (which FOLD each layer gets) is decided by ``rtl.gen.plan`` alone.
 """
 
 import math
@@ -71,11 +66,6 @@ def write_memfile(path, words, width):
     digits = max(1, (width + 3) // 4)
     text = "".join(format(int(w), "0%dx" % digits) + "\n" for w in words)
     return atomic.write_text(path, text)
-
-
-def default_fold(out_channels, rate_div):
-    want = 1 if rate_div <= 1 else max(1, rate_div // 2)
-    return _divisor_at_most(int(out_channels), want)
 
 
 def _divisor_at_most(n, f):
@@ -208,25 +198,3 @@ def layer_info(layer, abits, in_bits, out_dir, prefix, fold=1, fifo_depth=None):
     lat = layer_latency(module, p)
     return {"module": module, "params": p, "in_width": in_w, "out_width": out_w, "fold": f,
             "latency": lat, "frame_cycles": frame + lat}
-
-
-def network_plan(bundle, out_dir, prefix=""):
-    """layer_info for every layer of ``bundle`` (a golden.bundle.Bundle), default folding."""
-    abits = int(bundle.meta["abits"])
-    bits = int(bundle.meta["input"]["bits"])
-    rate_div = 1
-    plan = []
-    for n, layer in enumerate(bundle.layers):
-        name = layer.get("name", f"layer{n}")
-        pre = f"{prefix}{name}"
-        if layer["type"] == "gsum_fc":
-            info = layer_info(layer, abits, bits, out_dir, pre)
-        else:
-            fold = default_fold(layer["out_channels"], rate_div)
-            info = layer_info(layer, abits, bits, out_dir, pre, fold=fold)
-            if layer.get("pool"):
-                rate_div *= 4
-            bits = abits
-        info.update(name=name, rate_div=rate_div)
-        plan.append(info)
-    return plan

@@ -12,18 +12,17 @@ Ports of ``qgp_net``:
   m_axis_tdata[K*LOGIT_W+CLASS_W-1:0] = {logit[K-1], ..., logit[0], class}, one beat per image,
   m_axis_tvalid, m_axis_tready, m_axis_tlast
 
-Folding (cycles per pixel of a conv layer, FINN's PE/SIMD knob): a layer after p pools sees
-1/4^p of the input pixel rate. ``fold="full"`` folds by the whole rate ratio (the fewest muxes
-and adders that still keep one input pixel per clock: every folded layer is then busy all the
-time); ``fold="half"`` (rtl.gen.params' default) folds by half of it and keeps a 2x margin.
-The cycles per image the architecture implies, ``max(H0*W0, H*W*FOLD of every conv layer,
-H*W and CI+K of the head)``, is written to qgp_net.json as ``cycles_per_image``.
+Folding (PE output channels per cycle, FOLD = CO / PE cycles per pixel, FINN's PE knob) comes
+from ``rtl.gen.plan.folding_plan`` (rate-matched by default; a ``folding`` spec such as
+"conv2:8,conv3:16" or a JSON file overrides layers). The cycles per image the architecture
+implies, ``max(H0*W0, H*W*FOLD of every conv layer, H*W and CI+K of the head)``, is written to
+qgp_net.json as ``cycles_per_image``, the plan as ``folding`` ({layer: PE}).
 
 qgp_net.json (read by tb/regress and tb/bench):
   {"name", "top": "qgp_net", "top_file", "sources", "include_dirs", "memfiles",
    "input": {"channels", "height", "width", "bits", "tdata_width"}, "frame",
    "classes", "logit_w", "class_w", "out_width", "output_layout",
-   "cycles_per_image", "fold_policy", "layers": [{"name", "module", "fold", "pe", "params",
+   "cycles_per_image", "folding", "layers": [{"name", "module", "fold", "pe", "params",
    "frame_cycles", "latency", "in_width", "out_width"}], "bundle", "bundle_sha256"}
 """
 
@@ -32,32 +31,27 @@ import json
 from pathlib import Path
 
 from rtl.gen import params as P
+from rtl.gen.plan import folding_plan
 from golden import atomic
 
 RTL_DIR = Path(__file__).resolve().parents[1]
-FOLD_POLICIES = ("full", "half")
 
 
-def plan(bundle, out_dir, fold="full"):
-    """Per-layer module, parameters (memfiles written into out_dir) and timing for ``bundle``."""
-    if fold not in FOLD_POLICIES:
-        raise ValueError(f"fold policy {fold!r}: one of {', '.join(FOLD_POLICIES)}")
+def plan(bundle, out_dir, folding=None):
+    """Per-layer module, parameters (memfiles written into out_dir) and timing for ``bundle``,
+    folded as ``rtl.gen.plan.folding_plan(bundle, folding)`` says."""
     abits = int(bundle.meta["abits"])
     bits = int(bundle.meta["input"]["bits"])
-    rate_div = 1
     layers = []
-    for n, layer in enumerate(bundle.layers):
-        name = layer.get("name", f"layer{n}")
+    for layer, fp in zip(bundle.layers, folding_plan(bundle, folding)):
+        name = fp["name"]
         if layer["type"] == "gsum_fc":
             info = P.layer_info(layer, abits, bits, out_dir, name)
         else:
-            co = int(layer["out_channels"])
-            f = rate_div if fold == "full" else P.default_fold(co, rate_div)
-            info = P.layer_info(layer, abits, bits, out_dir, name, fold=f)
+            info = P.layer_info(layer, abits, bits, out_dir, name, fold=fp["fold"])
             bits = abits
-            if layer.get("pool"):
-                rate_div *= 4
         info["name"] = name
+        info["rate_div"] = fp["rate_div"]
         layers.append(info)
     return layers
 
@@ -159,14 +153,14 @@ def verilog(bundle, layers, name):
     return "\n".join(lines) + "\n"
 
 
-def generate(bundle_dir, out_dir, fold="full"):
+def generate(bundle_dir, out_dir, folding=None):
     """Write qgp_net.v, qgp_net.json and the memfiles into ``out_dir``; return the json dict."""
     from golden.bundle import load_bundle
 
     bundle = load_bundle(bundle_dir)
     out_dir = Path(out_dir).resolve()
     out_dir.mkdir(parents=True, exist_ok=True)
-    layers = plan(bundle, out_dir, fold=fold)
+    layers = plan(bundle, out_dir, folding=folding)
     name = bundle.meta.get("name") or Path(bundle_dir).resolve().name
     text = verilog(bundle, layers, name)
     top_file = out_dir / "qgp_net.v"
@@ -202,7 +196,9 @@ def generate(bundle_dir, out_dir, fold="full"):
         "out_width": out_w,
         "output_layout": "{logit[K-1], ..., logit[0], class}: class at [CLASS_W-1:0], logit k at "
                          "[CLASS_W + k*LOGIT_W +: LOGIT_W] (signed)",
-        "fold_policy": fold,
+        "folding": {li["name"]: li["params"]["PE"] for li in layers if "PE" in li["params"]},
+        "folding_spec": ",".join(f"{li['name']}:{li['params']['PE']}" for li in layers
+                                 if "PE" in li["params"]),
         "cycles_per_image": cycles_per_image(meta, layers),
         "layers": [{"name": li["name"], "module": li["module"], "fold": li["fold"],
                     "pe": (li["params"]["CO"] // li["fold"]) if "CO" in li["params"] else None,

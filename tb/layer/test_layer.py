@@ -142,8 +142,9 @@ def _digest(obj):
 
 
 def run_layer_sim(index, bundle_dir=None, images=2, image_data=None, name=None, stress=True,
-                  results_xml=None):
-    """Simulate layer ``index`` of a bundle; returns (tests, failed, results_xml, summaries)."""
+                  results_xml=None, folding=None):
+    """Simulate layer ``index`` of a bundle, folded as the network folds it (``folding``: a
+    rtl.gen.plan spec, None = rate-matched); returns (tests, failed, results_xml, summaries)."""
     bundle_dir = Path(bundle_dir or default_bundle())
     b = load_bundle(str(bundle_dir))
     if not 0 <= index < len(b.layers):
@@ -157,9 +158,9 @@ def run_layer_sim(index, bundle_dir=None, images=2, image_data=None, name=None, 
     out_dir.mkdir(parents=True, exist_ok=True)
     for f in out_dir.glob("summary_*.json"):
         f.unlink()
-    # folding as the network uses it (rtl.gen.params.network_plan)
-    from rtl.gen.params import network_plan
-    plan = network_plan(b, str(out_dir / "mem"), prefix="")
+    # folding as the network uses it (rtl.gen.plan, the one owner of folding)
+    from rtl.gen.plan import folding_plan
+    plan = folding_plan(b, folding)
     L = b.layers[index]
     abits = int(b.meta["abits"])
     in_bits = int(inp["bits"]) if index == 0 else abits

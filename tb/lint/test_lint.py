@@ -7,7 +7,8 @@ import subprocess
 
 import pytest
 
-from rtl.gen.params import network_plan, verilog_value
+from rtl.gen.params import verilog_value
+from rtl.gen.top import plan
 from tb.common.runner import BUILD, RTL
 
 pytestmark = pytest.mark.skipif(shutil.which("verilator") is None, reason="verilator not installed")
@@ -23,7 +24,7 @@ def test_lint_network_params():
     from tb.layer.test_layer import synth_bundle
     b = load_bundle(str(synth_bundle("fmnist")))
     errors = []
-    for info in network_plan(b, str(BUILD / "lint" / "mem")):
+    for info in plan(b, str(BUILD / "lint" / "mem")):
         m = info["module"]
         args = [f"-G{k}={verilog_value(v)}" for k, v in info["params"].items()]
         r = subprocess.run(["verilator", "--lint-only", "-Wall", f"-I{RTL}", *args,

@@ -58,7 +58,7 @@ def write_json_atomic(path, obj):
 # generate + build
 
 
-def generate(bundle_dir, out_dir=None, fold="full"):
+def generate(bundle_dir, out_dir=None, folding=None):
     """Generate qgp_net.v for ``bundle_dir`` and return the net info (qgp_net.json) as a dict."""
     from rtl.gen.top import generate as gen_top
 
@@ -70,9 +70,10 @@ def generate(bundle_dir, out_dir=None, fold="full"):
             tag = hashlib.sha256((bundle_dir / "model.json").read_bytes()).hexdigest()[:8]
         except OSError:
             tag = "x"  # load_bundle (in gen_top) reports the missing file properly
-        out_dir = BUILD / "gen" / (f"{bundle_dir.resolve().name}-{tag}"
-                                  + ("" if fold == "full" else f"-{fold}"))
-    return gen_top(bundle_dir, out_dir, fold=fold)
+        if folding:
+            tag += "-" + hashlib.sha256(repr(folding).encode()).hexdigest()[:6]
+        out_dir = BUILD / "gen" / f"{bundle_dir.resolve().name}-{tag}"
+    return gen_top(bundle_dir, out_dir, folding=folding)
 
 
 def verilator_version():

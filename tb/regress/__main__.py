@@ -30,6 +30,8 @@ def _parser():
     ap.add_argument("--offset", type=int, default=0, help="first test image (default 0)")
     ap.add_argument("--images-file", help=".npy of uint8 images [N,C,H,W] or [N,H,W] instead of "
                     "the bundle's test set (no labels: accuracy is null)")
+    ap.add_argument("--data", metavar="SPEC", help="test images of this data set instead of the "
+                    "bundle's: a dataset name, npz:PATH or folder:PATH (golden.datasets)")
     ap.add_argument("--backpressure", action="store_true",
                     help="random valid on the input and ready on the output (50%%/50%% unless "
                     "--p-valid/--p-ready say otherwise)")
@@ -42,8 +44,9 @@ def _parser():
     ap.add_argument("--jobs", type=int, default=os.cpu_count() or 1,
                     help="simulation processes (default: number of cores)")
     ap.add_argument("--out", default=str(R.BUILD / "regress.json"))
-    ap.add_argument("--fold", choices=("full", "half"), default="full",
-                    help="folding of the layers after pooling (rtl.gen; default full)")
+    ap.add_argument("--folding", default=os.environ.get("FOLDING") or None,
+                    help="PE per layer, 'conv2:8,conv3:16' or a JSON file (rtl.gen.plan; "
+                    "default: rate-matched)")
     ap.add_argument("--no-progress", action="store_true")
     return ap
 
@@ -68,7 +71,7 @@ def _load_images(args, bundle):
         return x, None
     from golden import datasets
 
-    name = bundle.meta.get("dataset") or "fmnist"
+    name = args.data or bundle.meta.get("dataset") or "fmnist"
     x, y = datasets.load(name, "test")
     if tuple(x.shape[1:]) != shape:
         raise QGPError(str(bundle.path), "dataset", f"{name} images {list(x.shape[1:])} do not "
@@ -91,7 +94,7 @@ def run(args, log=print):
         raise QGPError(args.images_file or "--n", "n", "no images to run")
 
     t0 = time.time()
-    net = R.generate(args.bundle, fold=args.fold)
+    net = R.generate(args.bundle, folding=args.folding)
     t_gen = time.time() - t0
     exe, t_build = R.build(net, jobs=min(2, args.jobs), log=log)
 
@@ -152,7 +155,7 @@ def run(args, log=print):
         "frame_pixels": net["frame"],
         "images_per_s_at_200MHz": (CLOCK_HZ / tim["cycles_per_image"]
                                    if tim["cycles_per_image"] else None),
-        "fold_policy": net["fold_policy"],
+        "folding": net["folding"],
         "layers": [{"name": l["name"], "module": l["module"], "fold": l["fold"], "pe": l["pe"]}
                    for l in net["layers"]],
         "mode": {"p_valid": p_valid, "p_ready": p_ready, "seed": args.seed,

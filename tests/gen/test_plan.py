@@ -1,0 +1,92 @@
+"""rtl.gen.plan: the one folding plan (defaults, overrides, one-line errors) and its record in
+qgp_net.json; the layer simulation folds a layer exactly as the generated network does."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from golden.bundle import load_bundle
+from golden.errors import QGPError
+from rtl.gen.plan import FoldingError, folding_plan, parse_spec
+from rtl.gen.top import generate
+
+ROOT = __import__("pathlib").Path(__file__).resolve().parents[2]
+SHIPPED = ROOT / "models" / "fmnist"
+
+
+@pytest.fixture(scope="module")
+def shipped():
+    return load_bundle(str(SHIPPED))
+
+
+def _rate_matched_fold(co, rate_div):
+    # the largest divisor of CO not above the rate ratio, from the definition
+    return max(f for f in range(1, co + 1) if co % f == 0 and f <= rate_div)
+
+
+def test_default_is_rate_matched(shipped):
+    plan = folding_plan(shipped)
+    assert [p["name"] for p in plan] == [L["name"] for L in shipped.layers]
+    rate = 1
+    for p, L in zip(plan, shipped.layers):
+        if L["type"] == "gsum_fc":
+            assert (p["pe"], p["fold"]) == (1, 1)
+            continue
+        co = int(L["out_channels"])
+        assert p["rate_div"] == rate
+        assert p["fold"] == _rate_matched_fold(co, rate)
+        assert p["pe"] * p["fold"] == co
+        rate *= 4 if L.get("pool") else 1
+
+
+def test_spec_forms_agree(tmp_path, shipped):
+    f = tmp_path / "plan.json"
+    f.write_text(json.dumps({"conv2": 8, "conv3": 16}))
+    a = folding_plan(shipped, "conv2:8,conv3:16")
+    assert a == folding_plan(shipped, str(f)) == folding_plan(shipped, {"conv2": 8, "conv3": 16})
+    by = {p["name"]: p for p in a}
+    assert (by["conv2"]["pe"], by["conv2"]["fold"]) == (8, 16)
+    assert by["conv1"]["pe"] == folding_plan(shipped)[1]["pe"]   # untouched layers: default
+
+
+@pytest.mark.parametrize("spec, field", [
+    ("conv9:4", "conv9"), ("conv2:7", "conv2:7"), ("conv2:0", "conv2:0"), ("conv2", "conv2"),
+    ("conv2:x", "conv2"), ("head:4", "head")])
+def test_bad_spec_one_line(shipped, spec, field):
+    with pytest.raises(FoldingError) as e:
+        folding_plan(shipped, spec)
+    assert isinstance(e.value, QGPError) and "\n" not in str(e.value)
+    assert e.value.field == field
+
+
+def test_bad_file(tmp_path, shipped):
+    with pytest.raises(FoldingError):
+        parse_spec(str(tmp_path / "missing.json"))
+    (tmp_path / "bad.json").write_text("[1, 2]")
+    with pytest.raises(FoldingError):
+        parse_spec(str(tmp_path / "bad.json"))
+
+
+def test_generated_top_records_plan(tmp_path, shipped):
+    info = generate(str(SHIPPED), tmp_path / "g", folding="conv2:8")
+    plan = folding_plan(shipped, "conv2:8")
+    assert info["folding"] == {p["name"]: p["pe"] for p in plan if p["type"] != "gsum_fc"}
+    for li, p in zip(info["layers"], plan):
+        assert li["fold"] == p["fold"]
+        if li["module"] == "conv_layer":
+            assert li["params"]["PE"] == p["pe"]
+    saved = json.loads((tmp_path / "g" / "qgp_net.json").read_text())
+    assert saved["folding"] == info["folding"]
+    # the top's cycles/image follow the plan: conv2 at FOLD 16 on 14x14 pixels
+    assert info["cycles_per_image"] == max(28 * 28, 14 * 14 * 16)
+
+
+def test_cli_error_is_one_line(tmp_path):
+    r = subprocess.run([sys.executable, "-m", "rtl.gen", "--bundle", str(SHIPPED), "--out",
+                        str(tmp_path / "g"), "--folding", "conv2:7"], capture_output=True,
+                       text=True, cwd=ROOT)
+    assert r.returncode == 2
+    assert r.stderr.strip().count("\n") == 0 and "conv2:7" in r.stderr
+    assert "Traceback" not in r.stderr
