@@ -7,6 +7,7 @@ N       ?= 1000
 JOBS    ?= $(shell nproc)
 EPOCHS  ?=
 LAYER   ?=
+DATA    ?=
 # FOLDING=conv2:8,conv3:16 (PE per layer) or FOLDING=plan.json: the one folding plan (rtl.gen.plan),
 # read by gen, lint, sim, regress, bench and impl; default rate-matched
 FOLDING ?=
@@ -43,14 +44,14 @@ test: setup ## unit, module and fault tests (pytest), then the Verilator regress
 	  if [ $$rc -eq 5 ]; then echo "pytest collected no tests: failing"; exit 1; fi; exit $$rc
 	$(MAKE) --no-print-directory regress N=$(N)
 
-train: setup ## train CONFIG (default fmnist) into runs/CONFIG; EPOCHS=.. overrides; RESUME=1 continues; INIT=x.pt fine-tunes
-	$(PY) -m train train --config $(CONFIG) --out runs/$(CONFIG) $(if $(EPOCHS),--epochs $(EPOCHS)) $(if $(RESUME),--resume) $(if $(INIT),--init $(INIT))
+train: setup ## train CONFIG (default fmnist) into runs/CONFIG; EPOCHS=.. overrides; RESUME=1 continues; INIT=x.pt fine-tunes; DATA=npz:F|folder:D
+	$(PY) -m train train --config $(CONFIG) --out runs/$(CONFIG) $(if $(DATA),--data $(DATA)) $(if $(EPOCHS),--epochs $(EPOCHS)) $(if $(RESUME),--resume) $(if $(INIT),--init $(INIT))
 
 export: setup ## export runs/CONFIG/final.pt as the bundle models/CONFIG
 	$(PY) -m train export --run runs/$(CONFIG) --out models/$(CONFIG)
 
-eval: setup ## golden model on the real test set -> build/eval.json (N=.. limits the images)
-	$(PY) -m golden eval --bundle $(BUNDLE) $(if $(filter command line,$(origin N)),--limit $(N)) --out build/eval.json
+eval: setup ## golden model on the test set -> build/eval.json + build/eval-confusion.png (N=.. limits the images; DATA=..)
+	$(PY) -m golden eval --bundle $(BUNDLE) $(if $(DATA),--data $(DATA)) $(if $(filter command line,$(origin N)),--limit $(N)) --out build/eval.json
 
 lint: setup ## verilator --lint-only -Wall on every module and the generated top
 	bash rtl/lint.sh
@@ -60,7 +61,7 @@ sim: setup ## cocotb + Icarus, layer LAYER of the bundle vs golden (all layers w
 	$(PY) -m tb.sim_layer --bundle $(BUNDLE) $(if $(LAYER),--layer $(LAYER))
 
 regress: setup ## Verilator, whole network vs golden on N images -> build/regress.json
-	$(PY) -m tb.regress --bundle $(BUNDLE) --n $(N) --jobs $(JOBS) --out build/regress.json
+	$(PY) -m tb.regress --bundle $(BUNDLE) $(if $(DATA),--data $(DATA)) --n $(N) --jobs $(JOBS) --out build/regress.json
 
 bench: setup ## area / throughput / simulation speed -> build/bench.json + markdown table
 	$(PY) -m tb.bench --bundle $(BUNDLE) --out build/bench.json
