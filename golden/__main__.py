@@ -49,11 +49,16 @@ def build_parser():
     e.add_argument("--limit", type=_positive_int, metavar="N", help="only the first N test images")
     e.add_argument("--data-dir", metavar="D", help="dataset directory (default: fmnist from "
                    "/usr/share/datasets/fashion-mnist, others from ./data)")
-    e.add_argument("--dataset", choices=datasets.NAMES, help="override the bundle's dataset")
+    e.add_argument("--data", metavar="SPEC", help="test data instead of the bundle's dataset: "
+                   + datasets.SPEC_HELP)
+    e.add_argument("--dataset", metavar="SPEC", help="same as --data (older name)")
     e.add_argument("--out", default="build/eval.json", metavar="FILE",
                    help="result JSON (default: build/eval.json)")
     e.add_argument("--chunk", type=_positive_int, default=32, metavar="N",
                    help="images per vectorized batch (default: 32)")
+    e.add_argument("--confusion", metavar="FILE.png",
+                   help="confusion-matrix image (default: next to --out, <out>-confusion.png; "
+                        "'none' skips it; needs matplotlib)")
 
     i = sub.add_parser("info", help="print the layer table of a bundle",
                        description="Validate a bundle and print its layers, widths and weight memory.")
@@ -133,10 +138,13 @@ def cmd_info(args):
 
 def cmd_eval(args):
     b = gb.load_bundle(args.bundle)
-    name = args.dataset or b.meta.get("dataset") or "fmnist"
-    if name not in datasets.NAMES:
-        raise QGPError(b.path + "/model.json", "dataset", f"is {name!r}, expected one of "
-                       f"{', '.join(datasets.NAMES)} (or pass --dataset)")
+    name = args.data or args.dataset or b.meta.get("dataset") or "fmnist"
+    try:
+        datasets.split_spec(name)
+    except QGPError as e:
+        if args.data or args.dataset:
+            raise
+        raise QGPError(b.path + "/model.json", "dataset", f"{e.message} (or pass --data)") from None
     images, labels = datasets.load(name, "test", args.data_dir)
     inp = b.meta["input"]
     want = (inp["channels"], inp["height"], inp["width"])
@@ -148,6 +156,7 @@ def cmd_eval(args):
     if labels.size and labels.max() >= k:
         raise QGPError(os.path.join(b.path, "model.json"), "layers[-1].classes",
                        f"is {k} but {name} has labels up to {int(labels.max())}")
+    names = datasets.class_names(name, args.data_dir, classes=k)
     if args.limit is not None:
         images, labels = images[:args.limit], labels[:args.limit]
     n = len(labels)
@@ -158,6 +167,8 @@ def cmd_eval(args):
     dt = time.time() - t0
     correct = res.pred == labels
     accuracy = float(correct.mean()) if n else 0.0
+    confusion = np.zeros((k, k), dtype=np.int64)  # [true, predicted]
+    np.add.at(confusion, (labels, res.pred), 1)
     per_class = {}
     rows = []
     for c in range(k):
@@ -165,20 +176,29 @@ def cmd_eval(args):
         cnt = int(sel.sum())
         a = float(correct[sel].mean()) if cnt else None
         per_class[str(c)] = a
-        rows.append([c, cnt, int(correct[sel].sum()), "-" if a is None else f"{a:.4f}"])
+        rows.append([c, names[c], cnt, int(correct[sel].sum()), "-" if a is None else f"{a:.4f}"])
     print(f"bundle {b.path}: {name} test set, {n} images, {dt:.1f} s ({n / max(dt, 1e-9):.0f} img/s)")
     print(f"accuracy: {accuracy:.4f} ({int(correct.sum())}/{n})")
     rep = b.meta.get("accuracy")
     if isinstance(rep, dict) and "golden" in rep:
         print(f"bundle reports: {rep['golden']} on {rep.get('images')} images")
-    print(_table(["class", "images", "correct", "accuracy"], rows))
+    print(_table(["class", "name", "images", "correct", "accuracy"], rows))
     q, d = memory_summary(b)
     if d:
         print(f"weight memory of the QGP layers: {q} bits (tap 4 + sign 1 per kernel) vs {d} bits "
               f"with 8-bit dense 3x3 weights: {d / q:.1f}x smaller")
     write_json_atomic(args.out, {"bundle": b.path, "images": n, "accuracy": accuracy,
-                                 "dataset": name, "per_class": per_class, "seconds": round(dt, 3)})
+                                 "dataset": name, "per_class": per_class, "class_names": names,
+                                 "confusion": confusion.tolist(), "seconds": round(dt, 3)})
     print(f"wrote {args.out}")
+    png = args.confusion or os.path.splitext(args.out)[0] + "-confusion.png"
+    if png.lower() != "none":
+        from golden import plots
+        if plots.confusion_png(png, confusion, names, title=f"{b.meta.get('name', '')} on {name}: "
+                               f"accuracy {accuracy:.4f} ({n} images)"):
+            print(f"wrote {png}")
+        else:
+            print(f"confusion matrix image skipped: matplotlib is not installed ({png})")
     return 0
 
 

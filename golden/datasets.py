@@ -6,6 +6,14 @@
 - ``cifar10``: ``cifar-10-batches-py/data_batch_1..5``, ``test_batch`` (python pickles).
 - ``cifar100``: ``cifar-100-python/train``, ``test`` (python pickles, fine labels).
 - ``svhn``: ``train_32x32.mat`` / ``test_32x32.mat`` (MATLAB v5, read by a small reader here).
+- ``npz:PATH``: your own data in the layout of Keras' ``mnist.npz``: ``x_train``, ``y_train``,
+  ``x_test``, ``y_test`` (images uint8 [N,H,W], [N,C,H,W] or [N,H,W,C]; integer labels) and an
+  optional ``class_names`` string array.
+- ``folder:PATH``: an image folder ``PATH/train/<class>/*.png|jpg`` and ``PATH/test/<class>/...``
+  (read through Pillow; classes are the sorted folder names of ``train/``).
+
+``info(name, data_dir=None)`` gives the shape, class count and class names of any of them (custom
+data sets define these themselves: nothing about them is written in code).
 
 Every problem raises :class:`golden.errors.QGPError` naming the file and what was expected.
 """
@@ -15,6 +23,7 @@ import io
 import os
 import pickle
 import struct
+import zipfile
 import zlib
 
 import numpy as np
@@ -45,12 +54,71 @@ HOW_TO_GET = {
 }
 
 
+CUSTOM_KINDS = ("npz", "folder")
+CLASS_NAMES = {
+    "fmnist": ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
+               "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"],
+    "mnist": [str(d) for d in range(10)],
+    "svhn": [str(d) for d in range(10)],
+    "cifar10": ["airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"],
+}
+INPUT_SHAPES = {"fmnist": (1, 28, 28), "mnist": (1, 28, 28), "cifar10": (3, 32, 32),
+                "cifar100": (3, 32, 32), "svhn": (3, 32, 32)}
+SPEC_HELP = ("a dataset name (%s), npz:PATH (Keras mnist.npz layout) or folder:PATH "
+             "(PATH/train/<class>/*.png|jpg, PATH/test/<class>/...)" % ", ".join(NAMES))
+
+
+def split_spec(name):
+    """``"npz:PATH"`` -> ``("npz", "PATH")``; a builtin name -> ``(name, None)``; else QGPError."""
+    name = os.fspath(name) if not isinstance(name, str) else name
+    kind, sep, path = name.partition(":")
+    if sep and kind in CUSTOM_KINDS:
+        if not path:
+            raise QGPError("dataset", "name", f"{name!r} names no path; expected {kind}:PATH")
+        return kind, path
+    if name not in NAMES:
+        raise QGPError("dataset", "name", f"unknown dataset {name!r}; expected {SPEC_HELP}")
+    return name, None
+
+
+def canonical(name):
+    """The spec with an absolute path (what a run or bundle records), builtin names unchanged."""
+    kind, path = split_spec(name)
+    return kind if path is None else f"{kind}:{os.path.abspath(path)}"
+
+
+def info(name, data_dir=None):
+    """``{"channels", "height", "width", "classes", "class_names"}`` of a dataset (builtin or custom).
+
+    For builtin names nothing is read; a custom data set is read (and checked) once."""
+    kind, path = split_spec(name)
+    if path is None:
+        c, h, w = INPUT_SHAPES[kind]
+        k = NUM_CLASSES[kind]
+        return {"channels": c, "height": h, "width": w, "classes": k,
+                "class_names": list(CLASS_NAMES.get(kind, [str(i) for i in range(k)]))}
+    return dict(_custom(kind, path)["info"])
+
+
+def class_names(name, data_dir=None, classes=None):
+    """Display names of the classes (``classes`` pads/cuts the list to a bundle's class count)."""
+    try:
+        names = info(name, data_dir)["class_names"]
+    except QGPError:
+        names = []
+    if classes is not None:
+        names = (list(names) + [str(i) for i in range(len(names), classes)])[:classes]
+    return names
+
+
 def load(name, split, data_dir=None):
     """Load a dataset split: ``(images uint8 [N, C, H, W], labels int64 [N])``."""
-    if name not in NAMES:
-        raise QGPError("dataset", "name", f"unknown dataset {name!r}; expected one of {', '.join(NAMES)}")
     if split not in SPLITS:
         raise QGPError("dataset", "split", f"unknown split {split!r}; expected 'train' or 'test'")
+    kind, path = split_spec(name)
+    if path is not None:
+        x, y = _custom(kind, path)[split]
+        return x.copy(), y.copy()  # callers may write into them; the cache stays intact
     if data_dir is None:
         data_dir = DEFAULT_DIRS[name]
     data_dir = os.fspath(data_dir)
@@ -359,3 +427,180 @@ def _load_svhn(split, data_dir):
     labels[labels == 10] = 0
     images = np.ascontiguousarray(x.astype(np.uint8).transpose(3, 2, 0, 1))
     return images, labels
+
+
+# ---------------------------------------------------------------------------- custom data sets
+
+_CUSTOM_CACHE = {}
+
+
+def _custom(kind, path):
+    """Read (once per process and file state) a custom data set: {"train", "test", "info"}."""
+    path = os.path.abspath(path)
+    try:
+        st = os.stat(path)
+        key = (kind, path, st.st_mtime_ns, st.st_size)
+    except OSError:
+        key = None
+    if key is not None and key in _CUSTOM_CACHE:
+        return _CUSTOM_CACHE[key]
+    out = _read_npz(path) if kind == "npz" else _read_folder(path)
+    if key is not None:
+        _CUSTOM_CACHE.clear()
+        _CUSTOM_CACHE[key] = out
+    return out
+
+
+def _to_nchw(path, field, x):
+    if x.dtype != np.uint8:
+        raise QGPError(path, field, f"dtype {x.dtype}, expected uint8 images (0..255)")
+    if x.ndim == 3:
+        return np.ascontiguousarray(x[:, None])
+    if x.ndim == 4:
+        first, last = x.shape[1], x.shape[3]
+        if first <= 4 < last:
+            return np.ascontiguousarray(x)
+        if last <= 4 < first:
+            return np.ascontiguousarray(x.transpose(0, 3, 1, 2))
+        raise QGPError(path, field, f"shape {list(x.shape)}: cannot tell [N,C,H,W] from [N,H,W,C] "
+                                    "(expected 1..4 channels and images larger than 4 pixels)")
+    raise QGPError(path, field, f"shape {list(x.shape)}, expected images [N,H,W], [N,C,H,W] or [N,H,W,C]")
+
+
+def _labels(path, field, y, n, images_field):
+    if y.dtype.kind not in "iu" and y.dtype != np.bool_:
+        raise QGPError(path, field, f"dtype {y.dtype}, expected integer labels")
+    if y.ndim == 2 and y.shape[1] == 1:
+        y = y[:, 0]
+    if y.ndim != 1:
+        raise QGPError(path, field, f"shape {list(y.shape)}, expected labels [N]")
+    if y.shape[0] != n:
+        raise QGPError(path, field, f"{y.shape[0]} labels but {images_field} has {n} images; "
+                                    "expected equal counts")
+    y = y.astype(np.int64)
+    if y.size and y.min() < 0:
+        raise QGPError(path, field, f"label {int(y.min())} < 0; expected labels 0..K-1")
+    return y
+
+
+def _finish(path, split_data, names, where):
+    """Shared checks of the two custom readers; ``where(split, k)`` names an empty class's place."""
+    (xtr, ytr), (xte, yte) = split_data["train"], split_data["test"]
+    if len(ytr) == 0:
+        raise QGPError(path, where("train", None), "no training images")
+    if tuple(xtr.shape[1:]) != tuple(xte.shape[1:]):
+        raise QGPError(path, where("test", None), f"test images are {'x'.join(map(str, xte.shape[1:]))} "
+                       f"but training images {'x'.join(map(str, xtr.shape[1:]))}; expected the same shape")
+    top = int(max(ytr.max(initial=0), yte.max(initial=0)))
+    k = len(names) if names is not None else top + 1
+    if top >= k:
+        raise QGPError(path, "class_names", f"{k} names but labels go up to {top}")
+    if k < 2:
+        raise QGPError(path, where("train", None), f"{k} class, expected at least 2")
+    counts = np.bincount(ytr, minlength=k)
+    if (counts == 0).any():
+        c = int(np.flatnonzero(counts == 0)[0])
+        raise QGPError(path, where("train", c), f"class {c} has no training images (empty class)")
+    names = list(names) if names is not None else [str(i) for i in range(k)]
+    c, h, w = xtr.shape[1:]
+    return {"train": (xtr, ytr), "test": (xte, yte),
+            "info": {"channels": int(c), "height": int(h), "width": int(w), "classes": k, "class_names": names}}
+
+
+def _read_npz(path):
+    if not os.path.isfile(path):
+        raise QGPError(path, "file", "missing; expected a .npz with x_train, y_train, x_test, y_test "
+                                     "(the layout of Keras' mnist.npz)")
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            arrays = {k: z[k] for k in z.files}
+    except ValueError as e:
+        if "pickle" in str(e):
+            raise QGPError(path, "npz", "holds pickled objects; expected plain arrays (class_names as a "
+                                        "string array, e.g. np.array(['cat', 'dog']))") from None
+        raise QGPError(path, "npz", f"not a readable .npz ({e})") from None
+    except (OSError, EOFError, zipfile.BadZipFile) as e:
+        raise QGPError(path, "npz", f"truncated or corrupt .npz ({type(e).__name__}: {e})") from None
+    data = {}
+    for split in SPLITS:
+        for key in (f"x_{split}", f"y_{split}"):
+            if key not in arrays:
+                raise QGPError(path, key, f"missing array; the file has {sorted(arrays) or 'none'}, "
+                                          "expected x_train, y_train, x_test, y_test")
+        x = _to_nchw(path, f"x_{split}", arrays[f"x_{split}"])
+        y = _labels(path, f"y_{split}", arrays[f"y_{split}"], x.shape[0], f"x_{split}")
+        data[split] = (x, y)
+    names = None
+    if "class_names" in arrays:
+        cn = arrays["class_names"]
+        if cn.dtype.kind not in "US" or cn.ndim != 1:
+            raise QGPError(path, "class_names", f"dtype {cn.dtype} shape {list(cn.shape)}, expected a 1-D "
+                                                "string array")
+        names = [v.decode() if isinstance(v, bytes) else str(v) for v in cn.tolist()]
+    return _finish(path, data, names, lambda split, c: f"y_{split}")
+
+
+IMAGE_EXTS = (".png", ".jpg", ".jpeg")
+
+
+def _read_folder(path):
+    try:
+        from PIL import Image, UnidentifiedImageError
+    except ImportError:
+        raise QGPError(path, "folder", "reading an image folder needs Pillow (pip install Pillow)") from None
+    if not os.path.isdir(path):
+        raise QGPError(path, "folder", "missing; expected PATH/train/<class>/*.png|jpg and PATH/test/<class>/...")
+    classes = None
+    files = {}
+    for split in SPLITS:
+        root = os.path.join(path, split)
+        if not os.path.isdir(root):
+            raise QGPError(root, "folder", f"missing; expected one sub-folder per class under {split}/")
+        found = sorted(d for d in os.listdir(root) if os.path.isdir(os.path.join(root, d)))
+        if classes is None:
+            classes = found
+            if not classes:
+                raise QGPError(root, "folder", "no class folders; expected train/<class>/*.png|jpg")
+        else:
+            extra = sorted(set(found) - set(classes))
+            if extra:
+                raise QGPError(os.path.join(root, extra[0]), "class", f"not a class of train/ "
+                               f"(classes: {', '.join(classes)})")
+        files[split] = []
+        for ci, cname in enumerate(classes):
+            d = os.path.join(root, cname)
+            imgs = sorted(f for f in os.listdir(d) if f.lower().endswith(IMAGE_EXTS)) if os.path.isdir(d) else []
+            if split == "train" and not imgs:
+                raise QGPError(d, "class", "empty class: no .png/.jpg images")
+            files[split] += [(os.path.join(d, f), ci) for f in imgs]
+    decoded = {}
+    gray = True
+    for split in SPLITS:
+        decoded[split] = []
+        for f, ci in files[split]:
+            try:
+                with Image.open(f) as im:
+                    im.load()
+                    if im.mode not in ("L", "1", "LA", "I", "I;16", "F"):
+                        gray = False
+                    decoded[split].append((f, im.copy(), ci))
+            except (OSError, UnidentifiedImageError, ValueError) as e:
+                raise QGPError(f, "image", f"cannot decode ({e}); expected a PNG or JPEG image") from None
+    mode = "L" if gray else "RGB"
+    data, size, first = {}, None, None
+    for split in SPLITS:
+        xs, ys = [], []
+        for f, im, ci in decoded[split]:
+            if size is None:
+                size, first = im.size, f
+            if im.size != size:
+                raise QGPError(f, "image", f"size {im.size[0]}x{im.size[1]} (WxH) but {first} is "
+                                           f"{size[0]}x{size[1]}; expected one size for all images")
+            a = np.asarray(im.convert(mode), dtype=np.uint8)
+            xs.append(a[None] if a.ndim == 2 else a.transpose(2, 0, 1))
+            ys.append(ci)
+        c = 1 if gray else 3
+        x = np.stack(xs) if xs else np.zeros((0, c, size[1], size[0]), np.uint8)
+        data[split] = (np.ascontiguousarray(x), np.asarray(ys, dtype=np.int64))
+    return _finish(path, data, classes,
+                   lambda split, c: f"{split}/{classes[c]}" if c is not None else split)

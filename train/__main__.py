@@ -11,6 +11,23 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 from golden.errors import QGPError
 
 
+def with_data(cfg: dict, spec: str, data_dir=None) -> dict:
+    """``cfg`` retargeted to the data set ``spec``: its name (a custom one with an absolute path, so
+    that export and eval find it again), input shape and class count come from the data."""
+    from golden import datasets
+
+    d = datasets.info(spec, data_dir)
+    h, w = d["height"], d["width"]
+    for i, L in enumerate(cfg["layers"]):
+        if L.get("pool") and (h % 2 or w % 2):
+            raise QGPError(spec, "input", f"{d['height']}x{d['width']} images: layer {i} of config "
+                           f"{cfg['name']} pools a {h}x{w} map (2x2 pooling needs even sizes)")
+        if L.get("pool"):
+            h, w = h // 2, w // 2
+    return dict(cfg, dataset=datasets.canonical(spec), classes=d["classes"],
+                input=dict(cfg["input"], channels=d["channels"], height=d["height"], width=d["width"], bits=8))
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(prog="python -m train", description=__doc__)
     sub = ap.add_subparsers(dest="cmd", required=True)
@@ -21,6 +38,10 @@ def main(argv=None):
     t.add_argument("--out", default=None, help="run directory (default runs/<config>)")
     t.add_argument("--resume", action="store_true", help="continue from <out>/checkpoint.pt")
     t.add_argument("--data-dir", default=None, help="dataset directory (default: the Debian fashion-mnist package)")
+    t.add_argument("--data", default=None, metavar="SPEC",
+                   help="train on this data instead of the config's: a dataset name, npz:PATH (Keras "
+                        "mnist.npz layout) or folder:PATH (PATH/train/<class>/*.png); the input shape "
+                        "and the class count come from the data")
     t.add_argument("--device", default="auto", help="auto = cuda when present, else cpu")
     t.add_argument("--amp", choices=["none", "bf16"], default="none", help="autocast for training steps")
     t.add_argument("--limit-batches", type=int, default=None, help="steps per epoch (smoke tests)")
@@ -39,6 +60,8 @@ def main(argv=None):
     try:
         if args.cmd == "train":
             cfg = load_config(args.config)
+            if args.data:
+                cfg = with_data(cfg, args.data, args.data_dir)
             out = args.out or f"runs/{cfg['name']}"
             train(cfg, out, epochs=args.epochs, resume=args.resume, data_dir=args.data_dir, device=args.device,
                   limit_batches=args.limit_batches, amp=args.amp, seed=args.seed, threads=args.threads, init=args.init)
