@@ -212,10 +212,13 @@ def cmd_synth(args):
             raise QGPError(args.config, "file", f"cannot read: {e.strerror or e}") from None
         except json.JSONDecodeError as e:
             raise QGPError(args.config, "json", f"invalid JSON: {e.msg} at line {e.lineno}") from None
+        if synth.is_train_config(cfg):  # a training config file: its network shape
+            cfg = synth.from_train_config(args.config)
     try:
         b = synth.random_bundle(args.out, cfg, seed=args.seed, extreme=args.extreme or False)
     except (KeyError, TypeError) as e:
-        raise QGPError(args.config, "config", f"malformed config ({type(e).__name__}: {e})") from None
+        raise QGPError(args.config, "config", f"malformed config ({type(e).__name__}: {e}); expected a "
+                       "training config (train/configs/*.json) or a synth config (golden/synth.py)") from None
     print(f"wrote {b.path}: {len(b.layers)} layers")
     return 0
 

@@ -43,11 +43,19 @@ CONFIGS = {
 }
 
 
+def is_train_config(cfg):
+    """A training config (train/configs/*.json form: layers without "type", a "classes" count)
+    rather than a bundle-shaped synth config."""
+    return isinstance(cfg, dict) and ("train" in cfg or "base" in cfg or (
+        "classes" in cfg and all(isinstance(L, dict) and "type" not in L for L in cfg.get("layers", []))))
+
+
 def from_train_config(name):
-    """The bundle-shaped synth config of training config ``name`` (train/configs/<name>.json,
-    read by golden.configs.load_config, which also resolves a derived config's base): first
-    layer conv_dense, the rest conv_qgp, then the gsum_fc head."""
+    """The bundle-shaped synth config of training config ``name`` (a name in train/configs or a
+    path to a config file, read by golden.configs.load_config, which also resolves a derived
+    config's base): first layer conv_dense, the rest conv_qgp, then the gsum_fc head."""
     cfg = load_config(name)
+    name = cfg["name"]
     layers = [{"type": "conv_dense" if i == 0 else "conv_qgp", "out_channels": int(L["out_channels"]),
                "pool": bool(L.get("pool", False))} for i, L in enumerate(cfg["layers"])]
     return {"name": f"{name}-synth", "dataset": cfg["dataset"], "input": dict(cfg["input"]),
