@@ -32,8 +32,6 @@ def _parser():
                     "the bundle's test set (no labels: accuracy is null)")
     ap.add_argument("--data", metavar="SPEC", help="test images of this data set instead of the "
                     "bundle's: a dataset name, npz:PATH or folder:PATH (golden.datasets)")
-    ap.add_argument("--data", metavar="SPEC", help="test images of this data set instead of the "
-                    "bundle's: a dataset name, npz:PATH or folder:PATH (golden.datasets)")
     ap.add_argument("--backpressure", action="store_true",
                     help="random valid on the input and ready on the output (50%%/50%% unless "
                     "--p-valid/--p-ready say otherwise)")
