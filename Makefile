@@ -11,6 +11,7 @@ DATA    ?=
 # FOLDING=conv2:8,conv3:16 (PE per layer) or FOLDING=plan.json: the one folding plan (rtl.gen.plan),
 # read by gen, lint, sim, regress, bench and impl; default rate-matched
 FOLDING ?=
+DEVICE  ?= ecp5-85k
 ifneq ($(strip $(FOLDING)),)
 export FOLDING
 endif
@@ -18,7 +19,7 @@ APT_PKGS := iverilog verilator yosys dataset-fashion-mnist
 FMNIST  := /usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz
 SUDO    := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: help setup demo test test-py train export eval lint sim regress bench clean
+.PHONY: help setup demo test test-py train export eval lint sim regress impl bench clean
 .DEFAULT_GOAL := help
 
 help: ## list the targets
@@ -62,6 +63,9 @@ sim: setup ## cocotb + Icarus, layer LAYER of the bundle vs golden (all layers w
 
 regress: setup ## Verilator, whole network vs golden on N images -> build/regress.json
 	$(PY) -m tb.regress --bundle $(BUNDLE) $(if $(DATA),--data $(DATA)) --n $(N) --jobs $(JOBS) --out build/regress.json
+
+impl: setup ## synthesis, place and route, timing, bitstream on DEVICE (default ecp5-85k) -> build/impl/<name>/impl.json
+	$(PY) -m impl --bundle $(BUNDLE) --device $(DEVICE) $(if $(FREQ),--freq $(FREQ)) $(if $(XILINX),--xilinx)
 
 bench: setup ## area / throughput / simulation speed -> build/bench.json + markdown table
 	$(PY) -m tb.bench --bundle $(BUNDLE) --out build/bench.json

@@ -1,0 +1,1 @@
+"""Implementation flow (synthesis, place and route, timing, bitstream): python -m impl."""

@@ -1,0 +1,34 @@
+"""The FPGA parts the implementation flow knows: the one owner of their capacities and of the
+nextpnr options that select them.
+
+ECP5 (Lattice LFE5U, nextpnr-ecp5): LUT4 = logic cells (TRELLIS_COMB slots, 2 per slice half),
+FF = TRELLIS_FF, DSP = MULT18X18D, BRAM = DP16KD (18 kbit). Capacities are the data sheet's
+(Lattice FPGA-DS-02012, table 1.1); nextpnr's own report of the placed design states them again
+(``utilization[...]["available"]``) and the flow checks that they agree.
+"""
+
+from golden.errors import QGPError
+
+# LUT4 budget the device-fit planner allows (P&R of denser designs becomes slow and fragile)
+LUT_FILL = 0.85
+
+DEVICES = {
+    "ecp5-25k": {"part": "LFE5U-25F", "family": "ecp5", "nextpnr": ["--25k"],
+                 "package": "CABGA381", "lut4": 24288, "ff": 24288, "dsp": 28, "bram": 56},
+    "ecp5-45k": {"part": "LFE5U-45F", "family": "ecp5", "nextpnr": ["--45k"],
+                 "package": "CABGA381", "lut4": 43848, "ff": 43848, "dsp": 72, "bram": 108},
+    "ecp5-85k": {"part": "LFE5U-85F", "family": "ecp5", "nextpnr": ["--85k"],
+                 "package": "CABGA381", "lut4": 83640, "ff": 83640, "dsp": 156, "bram": 208},
+}
+
+# nextpnr-ecp5 report cell types -> our resource keys
+NEXTPNR_KEYS = {"TRELLIS_COMB": "lut4", "TRELLIS_FF": "ff", "MULT18X18D": "dsp", "DP16KD": "bram"}
+
+
+def device(name):
+    """The device record for ``name`` (one-line QGPError naming the choices otherwise)."""
+    if name not in DEVICES:
+        raise QGPError("DEVICE", name, f"unknown device (one of {', '.join(DEVICES)})")
+    d = dict(DEVICES[name])
+    d["name"] = name
+    return d

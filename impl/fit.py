@@ -1,0 +1,115 @@
+"""Device fit: the per-layer folding with the highest throughput that fits a device.
+
+Throughput is set by the slowest layer: a plan's cycles per image is
+``max(H0*W0, H*W*FOLD of every conv layer, head)``. For a target of C cycles per image every
+layer may fold as far as ``H*W*FOLD <= C`` allows, which minimizes its area at that throughput.
+The planner walks C = C0, 2*C0, 4*C0, ... (C0 = the rate-matched plan's cycles, the fastest the
+input stream allows) and takes the first C whose predicted resources fit: LUT4 at most
+``devices.LUT_FILL`` of the device, MULT18X18D and DP16KD within capacity.
+
+Resource model: per layer, resources linear in PE (LUT4(pe) = a + b*pe, the same for FF, DSP,
+BRAM), calibrated on two syntheses of that layer: the rate-matched plan and one with every
+conv layer folded twice as far. The rate-matched plan is synthesized first; if it fits, it is
+the answer and no model is needed.
+"""
+
+from golden.bundle import load_bundle
+from impl.devices import LUT_FILL
+from rtl.gen.plan import folding_plan
+
+RES = ("lut4", "ff", "dsp", "bram")
+
+
+def _fits(tot, dev):
+    return (tot["lut4"] <= LUT_FILL * dev["lut4"] and tot["dsp"] <= dev["dsp"]
+            and tot["bram"] <= dev["bram"])
+
+
+def _synth_plan(bundle_dir, out, tag, folding, jobs, log):
+    from impl import flow
+    ctx = flow.stage(bundle_dir, out / "plan" / tag, folding=folding)
+    units = flow.synth_units(ctx, jobs=jobs, log=log)
+    return ctx["net"], {u["name"]: u for u in units}
+
+
+def _divisor_fold(co, limit):
+    """Largest divisor of co not above limit (at least 1)."""
+    return max(f for f in range(1, co + 1) if co % f == 0 and f <= max(1, limit))
+
+
+def plan_for_cycles(bundle, cycles):
+    """{layer: PE} folding every conv layer as far as ``cycles`` per image allows."""
+    pe = {}
+    for L in bundle.layers:
+        if L["type"] == "gsum_fc":
+            continue
+        co, hw = int(L["out_channels"]), int(L["height"]) * int(L["width"])
+        pe[L["name"]] = co // _divisor_fold(co, cycles // hw)
+    return pe
+
+
+def choose(bundle_dir, out, dev, jobs=2, log=print):
+    """Pick the folding for ``dev``; returns {"folding", "cycles_per_image", "predicted_lut4",
+    "candidates", "model"}."""
+    from pathlib import Path
+    out = Path(out)
+    bundle = load_bundle(bundle_dir)
+    base = {p["name"]: p["pe"] for p in folding_plan(bundle) if p["type"] != "gsum_fc"}
+    net0, u0 = _synth_plan(bundle_dir, out, "rate-matched", base, jobs, log)
+    tot0 = {k: sum(u[k] for u in u0.values()) for k in RES}
+    c0 = net0["cycles_per_image"]
+    log(f"rate-matched plan: {c0} cycles/image, {tot0['lut4']} LUT4, {tot0['dsp']} DSP, "
+        f"{tot0['bram']} DP16KD")
+    if _fits(tot0, dev):
+        return {"folding": base, "cycles_per_image": c0, "predicted_lut4": tot0["lut4"],
+                "reason": "the rate-matched plan fits", "candidates": [
+                    {"cycles_per_image": c0, **tot0, "fits": True}]}
+    # calibrate: every conv layer folded twice as far (where CO allows)
+    half = plan_for_cycles(bundle, 2 * c0)
+    net1, u1 = _synth_plan(bundle_dir, out, "calibrate", half, jobs, log)
+    model = {}
+    for name, pe0 in base.items():
+        pe1 = half[name]
+        m = {}
+        for k in RES:
+            y0, y1 = u0[name][k], u1[name][k]
+            b = (y0 - y1) / (pe0 - pe1) if pe0 != pe1 else 0.0
+            m[k] = (y0 - b * pe0, b)
+        model[name] = m
+    head = {k: sum(u[k] for n, u in u0.items() if n not in base) for k in RES}
+
+    def predict(pe):
+        tot = dict(head)
+        for name, p in pe.items():
+            for k in RES:
+                a, b = model[name][k]
+                tot[k] += max(0, round(a + b * p))
+        return tot
+
+    cands = []
+    c = c0
+    chosen = None
+    min_cycles = max(int(L["height"]) * int(L["width"]) * int(L["out_channels"])
+                     for L in bundle.layers if L["type"] != "gsum_fc")
+    while True:
+        pe = plan_for_cycles(bundle, c)
+        tot = predict(pe)
+        fits = _fits(tot, dev)
+        cands.append({"cycles_per_image": c, "pe": pe, **tot, "fits": fits})
+        log(f"  candidate {c} cycles/image: predicted {tot['lut4']} LUT4, {tot['dsp']} DSP, "
+            f"{tot['bram']} DP16KD -> {'fits' if fits else 'too big'}")
+        if fits:
+            chosen = (c, pe, tot)
+            break
+        if c >= min_cycles:
+            break
+        c *= 2
+    if chosen is None:
+        c, pe, tot = cands[-1]["cycles_per_image"], cands[-1]["pe"], predict(cands[-1]["pe"])
+        reason = "no folding fits (the most folded plan is implemented to show by how much)"
+    else:
+        reason = f"fastest plan predicted to fit (LUT4 <= {100 * LUT_FILL:.0f} %)"
+    return {"folding": pe, "cycles_per_image": c, "predicted_lut4": tot["lut4"],
+            "reason": reason, "candidates": cands,
+            "model": {n: {k: [round(a, 1), round(b, 2)] for k, (a, b) in m.items()}
+                      for n, m in model.items()}}

