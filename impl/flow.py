@@ -303,7 +303,8 @@ def assemble(ctx, log=print):
 
 def gate_netlist(ctx, log=print):
     """The synthesized network (module qgp_net, the units flattened in, ECP5 cells) as Verilog
-    for gate-level simulation with yosys' own ECP5 cell models (``ecp5_cells_sim.v`` beside it).
+    for gate-level simulation with yosys' own ECP5 cell models (copied into ``ecp5_sim/``:
+    cells_sim.v and the headers it includes).
     Returns the netlist path."""
     work = ctx["work"]
     script = ("read_verilog -lib -specify +/ecp5/cells_sim.v +/ecp5/cells_bb.v; "
@@ -312,7 +313,11 @@ def gate_netlist(ctx, log=print):
               "select -module qgp_net; write_verilog -selected -noattr qgp_net_gate.v")
     t0 = time.time()
     run_yosys(work, script, "gate.log")
-    shutil.copyfile(yosys_share() / "ecp5" / "cells_sim.v", work / "ecp5_cells_sim.v")
+    sim = work / "ecp5_sim"
+    sim.mkdir(exist_ok=True)
+    for f in (yosys_share() / "ecp5").glob("*"):
+        if f.suffix in (".v", ".vh") and ("sim" in f.name or f.suffix == ".vh"):
+            shutil.copyfile(f, sim / f.name)
     log(f"  gate-level netlist in {time.time() - t0:.0f} s")
     return work / "qgp_net_gate.v"
 

@@ -76,6 +76,30 @@ def generate(bundle_dir, out_dir=None, folding=None):
     return gen_top(bundle_dir, out_dir, folding=folding)
 
 
+def gate_net(bundle_dir, folding=None, log=print):
+    """The gate-level variant of ``generate``: the network synthesized by the implementation
+    flow (impl.flow: yosys 0.70 synth_ecp5 per layer, flattened, ``write_verilog``) with the
+    simulation models yosys ships for the ECP5 cells (plus impl/sim/MULT18X18D.v, for which
+    yosys ships none). Returns a net dict like ``generate``'s, with ``"netlist": "gate"``."""
+    from impl import flow
+
+    net = generate(bundle_dir, folding=folding)
+    out = BUILD / "impl" / "gate" / net["name"]
+    ctx = flow.stage(bundle_dir, out, folding=folding)
+    log(f"gate level: synthesizing {len(ctx['units'])} layers (yosys 0.70 synth_ecp5) ...")
+    flow.synth_units(ctx, jobs=2, log=log)
+    netlist = flow.gate_netlist(ctx, log=log)
+    sim = netlist.parent / "ecp5_sim"
+    models = [sim / "cells_sim.v", flow.ROOT / "impl" / "sim" / "MULT18X18D.v"]
+    g = dict(net)
+    g.update(name=net["name"] + "-gate", netlist="gate", top_file=str(netlist), include_dirs=[],
+             sources=[str(netlist)] + [str(m) for m in models] + sorted(str(p) for p in sim.glob("*.vh")),
+             memfiles=[], extra_sources=[str(m) for m in models],
+             extra_flags=[f"-I{sim}", "-Wno-MODDUP", "-Wno-TIMESCALEMOD", "-Wno-lint",
+                          "-Wno-style"])
+    return g
+
+
 def verilator_version():
     out = subprocess.run(["verilator", "--version"], capture_output=True, text=True, check=True)
     return out.stdout.strip()
@@ -113,8 +137,8 @@ def _build(net, key, out_dir, exe, jobs, log):
     cmd = (["verilator", "--cc", "--exe", "--build", "-j", str(jobs)] + VERILATOR_FLAGS
            + ["--top-module", net["top"], "-Mdir", str(tmp), "-o", exe.name,
               "-CFLAGS", CXX_OPT, "-MAKEFLAGS", f"OPT_FAST={CXX_OPT} OPT_SLOW=-O1"]
-           + [a for d in net["include_dirs"] for a in ("-y", d)]
-           + [net["top_file"], str(HARNESS)])
+           + [a for d in net["include_dirs"] for a in ("-y", d)] + net.get("extra_flags", [])
+           + [net["top_file"], *net.get("extra_sources", []), str(HARNESS)])
     log(f"building the Verilator harness ({net['name']}, key {key}) ...")
     t0 = time.time()
     res = subprocess.run(cmd, capture_output=True, text=True)

@@ -44,6 +44,9 @@ def _parser():
     ap.add_argument("--jobs", type=int, default=os.cpu_count() or 1,
                     help="simulation processes (default: number of cores)")
     ap.add_argument("--out", default=str(R.BUILD / "regress.json"))
+    ap.add_argument("--gate", action="store_true", default=os.environ.get("GATE") == "1",
+                    help="simulate the synthesized netlist (yosys 0.70 synth_ecp5 + yosys' ECP5 "
+                    "cell models) instead of the RTL (GATE=1)")
     ap.add_argument("--folding", default=os.environ.get("FOLDING") or None,
                     help="PE per layer, 'conv2:8,conv3:16' or a JSON file (rtl.gen.plan; "
                     "default: rate-matched)")
@@ -69,6 +72,11 @@ def _load_images(args, bundle):
                            f"{x.dtype} {list(x.shape)}")
         x = x[args.offset:args.offset + args.n] if args.n else x[args.offset:]
         return x, None
+    if bundle.meta.get("dataset", "fmnist") is None and not getattr(args, "data", None):
+        # a synthetic bundle (golden.synth) has no data set: seeded random images, no labels
+        rng = np.random.default_rng(args.seed)
+        x = rng.integers(0, 256, size=(args.offset + args.n, *shape), dtype=np.uint8)
+        return x[args.offset:], None
     from golden import datasets
 
     name = args.data or bundle.meta.get("dataset") or "fmnist"
@@ -94,7 +102,8 @@ def run(args, log=print):
         raise QGPError(args.images_file or "--n", "n", "no images to run")
 
     t0 = time.time()
-    net = R.generate(args.bundle, folding=args.folding)
+    net = (R.gate_net(args.bundle, folding=args.folding, log=log) if args.gate
+           else R.generate(args.bundle, folding=args.folding))
     t_gen = time.time() - t0
     exe, t_build = R.build(net, jobs=min(2, args.jobs), log=log)
 
@@ -156,6 +165,7 @@ def run(args, log=print):
         "images_per_s_at_200MHz": (CLOCK_HZ / tim["cycles_per_image"]
                                    if tim["cycles_per_image"] else None),
         "folding": net["folding"],
+        "netlist": net.get("netlist", "rtl"),
         "layers": [{"name": l["name"], "module": l["module"], "fold": l["fold"], "pe": l["pe"]}
                    for l in net["layers"]],
         "mode": {"p_valid": p_valid, "p_ready": p_ready, "seed": args.seed,
