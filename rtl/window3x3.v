@@ -1,9 +1,12 @@
 // window3x3: 3x3 sliding-window generator with zero padding, one pixel per clock.
 //
 // Parameters:
-//   C     channels per pixel (default 1)
-//   BITS  bits per channel value, unsigned (default 8)
-//   W, H  frame width and height in pixels (default 28 x 28; W >= 2, H >= 2)
+//   C         channels per pixel (default 1)
+//   BITS      bits per channel value, unsigned (default 8)
+//   W, H      frame width and height in pixels (default 28 x 28; W >= 2, H >= 2)
+//   LINE_RAM  1: the two line delays are W-2 deep row memories (one per line, written and read
+//             synchronously, so that synthesis maps them to LUT RAM or block RAM; needs W >= 4);
+//             0: one flip-flop shift register; default 1 when W >= 4
 // Ports:
 //   clk, rst (synchronous, active high)
 //   s_axis_tdata[C*BITS-1:0]    pixel, channel c at [c*BITS +: BITS], raster order
@@ -12,14 +15,23 @@
 //                               channel c at [(t*C + c)*BITS +: BITS]; taps outside the frame = 0
 //   m_axis_tvalid, m_axis_tready, m_axis_tlast (tlast on the window of pixel (H-1, W-1))
 // Architecture:
-//   shift register of 2W+3 pixel entries (entry 0 = newest), each with a valid bit; the window
-//   centre is entry W+1; a (y, x) counter of the centre pixel selects the padding mask. A shift
-//   happens on an accepted input beat, or on a bubble (invalid entry) when the frame's tlast was
-//   the last beat accepted, fewer than W+1 shifts have happened since and no input is valid:
-//   the last W+1 windows come out when the stream stops, and back-to-back frames push them out
-//   with no stall. A shift is allowed only when the output register can take the window (or the
-//   entry moving into the centre is invalid). The window is registered (m_axis_* are registers).
-//   s_axis_tready depends combinationally on m_axis_tready.
+//   a virtual shift register of 2W+3 pixel entries (entry 0 = newest), each with a valid bit;
+//   the window centre is entry W+1; a (y, x) counter of the centre pixel selects the padding
+//   mask. A shift happens on an accepted input beat, or on a bubble (invalid entry) when the
+//   frame's tlast was the last beat accepted, fewer than W+1 shifts have happened since and no
+//   input is valid: the last W+1 windows come out when the stream stops, and back-to-back frames
+//   push them out with no stall. A shift is allowed only when the output register can take the
+//   window (or the entry moving into the centre is invalid). The window is registered (m_axis_*
+//   are registers). s_axis_tready depends combinationally on m_axis_tready.
+//   Storage: the window after a shift reads entries 0 (the input beat), 1, 2, W, W+1, W+2, 2W,
+//   2W+1 and 2W+2, i.e. the registers holding entries 0, 1, W-1, W, W+1, 2W-1, 2W, 2W+1 before
+//   the shift. With LINE_RAM these eight are registers and entries 2..W-2 and W+2..2W-2 (the
+//   two line delays) live in two memories of W-2 words that share one write and one read
+//   pointer: each shift writes entry 1 (entry W+1) at the write pointer and loads entry W-1
+//   (entry 2W-1) from the read pointer, the word written W-3 shifts earlier. Memory words never
+//   written since power-up (or since a reset) reach the tap registers but only ever sit at taps
+//   outside the frame, which the mask replaces by 0, exactly like the stale entries of the
+//   shift register form.
 // Latency: with input every clock and output always ready, the window of pixel p is valid
 //   W+2 cycles after pixel p was accepted; a frame takes H*W + W + 1 cycles from the first
 //   input beat to the last output beat (last output cycle - first input cycle = H*W + W + 1).
@@ -29,7 +41,8 @@ module window3x3 #(
     parameter C = 1,
     parameter BITS = 8,
     parameter W = 28,
-    parameter H = 28
+    parameter H = 28,
+    parameter LINE_RAM = (W >= 4) ? 1 : 0
 ) (
     input  wire                  clk,
     input  wire                  rst,
@@ -44,7 +57,7 @@ module window3x3 #(
 );
 
 localparam PB = C*BITS;          // bits per pixel
-localparam N = 2*W + 3;          // shift register entries
+localparam N = 2*W + 3;          // virtual shift register entries
 localparam CTR = W + 1;          // centre entry
 localparam XW = $clog2(W);
 localparam YW = $clog2(H);
@@ -56,12 +69,8 @@ localparam [XW-1:0] XMAX = XMAX_32[XW-1:0];
 localparam [YW-1:0] YMAX = YMAX_32[YW-1:0];
 localparam [FW-1:0] FLUSH = FLUSH_32[FW-1:0];
 
-// lint waiver: the power-up zero fill of the whole shift register is one replication that
-// exceeds the linter's 8k-bit "probably wrong" heuristic for wide layers (17 x 768 bits): intended
-/* verilator lint_off WIDTHCONCAT */
-reg [N*PB-1:0] sr_data_reg = {N*PB{1'b0}}, sr_data_next;
-/* verilator lint_on WIDTHCONCAT */
-reg [N-1:0]    sr_valid_reg = {N{1'b0}}, sr_valid_next;
+// valid bits of entries 0..CTR-1 (only the one about to enter the centre is read)
+reg [CTR-1:0]  sr_valid_reg = {CTR{1'b0}}, sr_valid_next;
 reg [YW-1:0]   ny_reg = {YW{1'b0}}, ny_next;    // coordinates of the next pixel to reach the centre
 reg [XW-1:0]   nx_reg = {XW{1'b0}}, nx_next;
 reg [FW-1:0]   flush_reg = {FW{1'b0}}, flush_next;
@@ -76,21 +85,100 @@ wire out_free = !m_axis_tvalid_reg || m_axis_tready;
 wire can_shift = out_free || !sr_valid_reg[CTR-1];
 wire bubble = (flush_reg != {FW{1'b0}}) && !s_axis_tvalid;
 wire shift = can_shift && (s_axis_tvalid || bubble);
+wire [PB-1:0] in_pixel = s_axis_tvalid ? s_axis_tdata : {PB{1'b0}};   // entry 0 after a shift
+
+// the nine window taps after this cycle's shift, before the padding mask: tap t at [t*PB +: PB]
+wire [9*PB-1:0] taps;
 
 assign s_axis_tready = can_shift;
 assign m_axis_tdata = m_axis_tdata_reg;
 assign m_axis_tvalid = m_axis_tvalid_reg;
 assign m_axis_tlast = m_axis_tlast_reg;
 
-integer t, k;
+generate
+    if (LINE_RAM != 0) begin : g_ram
+        localparam D = W - 2;                       // words per line memory
+        localparam AW = (D > 1) ? $clog2(D) : 1;
+        localparam [31:0] ALAST_32 = D - 1;
+        localparam [AW-1:0] ALAST = ALAST_32[AW-1:0];
+        // entries 0, 1, W-1, W, W+1, 2W-1, 2W, 2W+1 of the virtual shift register
+        reg [PB-1:0] e0_reg = {PB{1'b0}}, e1_reg = {PB{1'b0}};
+        // ea_reg / eb_reg: the memories' read registers, no power-up value (like the memories)
+        reg [PB-1:0] ea_reg, ea1_reg = {PB{1'b0}}, ea2_reg = {PB{1'b0}};
+        reg [PB-1:0] eb_reg, eb1_reg = {PB{1'b0}}, eb2_reg = {PB{1'b0}};
+        reg [PB-1:0] line_a [0:D-1];                // entries 2..W-2 (contents not initialised)
+        reg [PB-1:0] line_b [0:D-1];                // entries W+2..2W-2
+        reg [AW-1:0] wr_ptr_reg = {AW{1'b0}}, wr_ptr_next;
+        reg [AW-1:0] rd_ptr_reg = {{(AW-1){1'b0}}, 1'b1}, rd_ptr_next;
+
+        always @* begin
+            wr_ptr_next = wr_ptr_reg;
+            rd_ptr_next = rd_ptr_reg;
+            if (shift) begin
+                wr_ptr_next = rd_ptr_reg;
+                rd_ptr_next = (rd_ptr_reg == ALAST) ? {AW{1'b0}} : rd_ptr_reg + 1'b1;
+            end
+        end
+
+        always @(posedge clk) begin
+            wr_ptr_reg <= wr_ptr_next;
+            rd_ptr_reg <= rd_ptr_next;
+            if (shift) begin
+                e0_reg <= in_pixel;
+                e1_reg <= e0_reg;
+                line_a[wr_ptr_reg] <= e1_reg;
+                ea_reg <= line_a[rd_ptr_reg];
+                ea1_reg <= ea_reg;
+                ea2_reg <= ea1_reg;
+                line_b[wr_ptr_reg] <= ea2_reg;
+                eb_reg <= line_b[rd_ptr_reg];
+                eb1_reg <= eb_reg;
+                eb2_reg <= eb1_reg;
+            end
+            if (rst) begin
+                wr_ptr_reg <= {AW{1'b0}};
+                rd_ptr_reg <= {{(AW-1){1'b0}}, 1'b1};
+            end
+        end
+
+        // tap 8 (dy = dx = +1) is entry 0 after the shift, tap 0 (dy = dx = -1) entry 2W+2
+        assign taps = {in_pixel, e0_reg, e1_reg, ea_reg, ea1_reg, ea2_reg, eb_reg, eb1_reg,
+                       eb2_reg};
+    end else begin : g_reg
+        // lint waiver: the power-up zero fill of the whole shift register is one replication
+        // that exceeds the linter's 8k-bit "probably wrong" heuristic for wide layers: intended
+        /* verilator lint_off WIDTHCONCAT */
+        reg [(N-1)*PB-1:0] sr_data_reg = {(N-1)*PB{1'b0}};   // entries 0..N-2
+        /* verilator lint_on WIDTHCONCAT */
+
+        always @(posedge clk) begin
+            if (shift) begin
+                sr_data_reg <= {sr_data_reg[(N-2)*PB-1:0], in_pixel};
+            end
+        end
+
+        genvar t;
+        for (t = 0; t < 9; t = t + 1) begin : g_tap
+            // entry k after the shift = entry k-1 before it (entry 0 = the input beat)
+            localparam K = CTR - ((t / 3 - 1) * W + (t % 3 - 1));
+            if (K == 0) begin : g_in
+                assign taps[t*PB +: PB] = in_pixel;
+            end else begin : g_sr
+                assign taps[t*PB +: PB] = sr_data_reg[(K-1)*PB +: PB];
+            end
+        end
+    end
+endgenerate
+
+integer t;
 reg in_y, in_x;
+reg [8:0] clear;   // taps of the output register set to 0: outside the frame, or reset
 
 always @* begin
     t = 0;
-    k = 0;
     in_y = 1'b0;
     in_x = 1'b0;
-    sr_data_next = sr_data_reg;
+    clear = {9{rst}};
     sr_valid_next = sr_valid_reg;
     ny_next = ny_reg;
     nx_next = nx_reg;
@@ -100,8 +188,7 @@ always @* begin
     m_axis_tlast_next = m_axis_tlast_reg;
 
     if (shift) begin
-        sr_data_next = {sr_data_reg[(N-1)*PB-1:0], s_axis_tvalid ? s_axis_tdata : {PB{1'b0}}};
-        sr_valid_next = {sr_valid_reg[N-2:0], s_axis_tvalid};
+        sr_valid_next = {sr_valid_reg[CTR-2:0], s_axis_tvalid};
         if (s_axis_tvalid) begin
             flush_next = s_axis_tlast ? FLUSH : {FW{1'b0}};
         end else begin
@@ -110,10 +197,10 @@ always @* begin
         if (sr_valid_reg[CTR-1]) begin
             // a valid pixel enters the centre: emit its window
             for (t = 0; t < 9; t = t + 1) begin
-                k = CTR - ((t / 3 - 1) * W + (t % 3 - 1));
                 in_y = !((t / 3 == 0) && (ny_reg == {YW{1'b0}})) && !((t / 3 == 2) && (ny_reg == YMAX));
                 in_x = !((t % 3 == 0) && (nx_reg == {XW{1'b0}})) && !((t % 3 == 2) && (nx_reg == XMAX));
-                m_axis_tdata_next[t*PB +: PB] = (in_y && in_x) ? sr_data_next[k*PB +: PB] : {PB{1'b0}};
+                m_axis_tdata_next[t*PB +: PB] = taps[t*PB +: PB];
+                clear[t] = rst || !(in_y && in_x);
             end
             m_axis_tvalid_next = 1'b1;
             m_axis_tlast_next = (ny_reg == YMAX) && (nx_reg == XMAX);
@@ -125,10 +212,16 @@ always @* begin
             end
         end
     end
+    // zeroing last, as its own condition per tap: synthesis maps it to the flip-flops'
+    // synchronous reset (one shared signal per tap) instead of a gate per bit
+    for (t = 0; t < 9; t = t + 1) begin
+        if (clear[t]) begin
+            m_axis_tdata_next[t*PB +: PB] = {PB{1'b0}};
+        end
+    end
 end
 
 always @(posedge clk) begin
-    sr_data_reg <= sr_data_next;
     sr_valid_reg <= sr_valid_next;
     ny_reg <= ny_next;
     nx_reg <= nx_next;
@@ -137,13 +230,11 @@ always @(posedge clk) begin
     m_axis_tvalid_reg <= m_axis_tvalid_next;
     m_axis_tlast_reg <= m_axis_tlast_next;
     if (rst) begin
-        sr_valid_reg <= {N{1'b0}};
+        sr_valid_reg <= {CTR{1'b0}};
         ny_reg <= {YW{1'b0}};
         nx_reg <= {XW{1'b0}};
         flush_reg <= {FW{1'b0}};
-        /* verilator lint_off WIDTHCONCAT */
-        m_axis_tdata_reg <= {9*PB{1'b0}};
-        /* verilator lint_on WIDTHCONCAT */
+        // m_axis_tdata_reg: cleared through m_axis_tdata_next (clear)
         m_axis_tvalid_reg <= 1'b0;
         m_axis_tlast_reg <= 1'b0;
     end

@@ -1,5 +1,6 @@
 """window3x3: windows of random frames vs zero-padded NumPy slices; exact cycle count; reset
-in the middle of a frame."""
+in the middle of a frame; both line storages (row memories, whose uninitialised words must never
+reach the output: the X/Z checker sees them under Icarus, and the flip-flop shift register)."""
 
 import numpy as np
 import pytest
@@ -89,7 +90,13 @@ async def test_scoreboard_catches_errors(dut):
         tb.sb.check()
 
 
-@pytest.mark.parametrize("c,bits,w,h", [(1, 8, 5, 4), (3, 4, 6, 5), (2, 2, 4, 6)])
-def test_window3x3(c, bits, w, h):
+# line_ram None: the module's default (row memories for W >= 4, registers below); W = 4 is the
+# smallest row memory (2 words), W = 11 a depth that is not a power of two
+@pytest.mark.parametrize("c,bits,w,h,line_ram", [
+    (1, 8, 5, 4, None), (3, 4, 6, 5, None), (2, 2, 4, 6, None), (2, 3, 11, 3, None),
+    (1, 8, 5, 4, 0), (2, 2, 2, 3, None), (3, 2, 3, 4, None)])
+def test_window3x3(c, bits, w, h, line_ram):
     params = {"C": c, "BITS": bits, "W": w, "H": h}
+    if line_ram is not None:
+        params["LINE_RAM"] = line_ram
     build_and_test("window3x3", sources_for("window3x3"), params, __name__)
