@@ -1,4 +1,5 @@
-"""python -m train: train a QGP network (``train``) or export a trained run as a bundle (``export``)."""
+"""python -m train: train a QGP network (``train``), export a trained run as a bundle (``export``), or
+run the paper's experiment, QGP against its baselines on one network (``compare``)."""
 from __future__ import annotations
 
 import argparse
@@ -54,6 +55,23 @@ def main(argv=None):
     e.add_argument("--run", default="runs/fmnist", help="run directory holding final.pt")
     e.add_argument("--out", default="models/fmnist", help="bundle directory to write (atomically)")
     e.add_argument("--data-dir", default=None)
+    c = sub.add_parser("compare", help="the paper's experiment: train, export, evaluate and regress every row "
+                       "of a compare spec -> models/compare/compare.json (resumable; rows done are skipped)",
+                       formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    c.add_argument("--spec", default="short", help="spec name in train/configs/compare or a JSON path "
+                   "(short: the shared CPU schedule; full: the 20-epoch recipe, for a GPU)")
+    c.add_argument("--rows", default=None, help="comma-separated rows to do (default: all)")
+    c.add_argument("--out", default="models/compare", help="bundles and compare.json")
+    c.add_argument("--runs", default="runs/compare", help="training run directories (checkpoints)")
+    c.add_argument("--train-only", action="store_true", help="only train (export and regress later)")
+    c.add_argument("--no-train", action="store_true", help="only export / evaluate / regress rows already trained")
+    c.add_argument("--device", default="auto")
+    c.add_argument("--threads", type=int, default=None, help="torch CPU threads")
+    c.add_argument("--jobs", type=int, default=2, help="RTL simulation processes")
+    c.add_argument("--regress-images", type=int, default=None, help="RTL images per row (default: the spec's)")
+    c.add_argument("--plot", default="docs/img/compare.png", help="accuracy vs weight bits plot")
+    c.add_argument("--limit-batches", type=int, default=None, help="steps per epoch (smoke tests)")
+    c.add_argument("--data-dir", default=None)
     args = ap.parse_args(argv)
 
     from .run import TrainingError, load_config, train
@@ -68,6 +86,13 @@ def main(argv=None):
             if args.export:
                 from .export import export_run
                 export_run(out, args.export, data_dir=args.data_dir)
+        elif args.cmd == "compare":
+            from .compare import run_compare
+            run_compare(args.spec, out=args.out, runs=args.runs, only=args.rows.split(",") if args.rows else None,
+                        train_only=args.train_only, no_train=args.no_train, device=args.device,
+                        threads=args.threads, jobs=args.jobs,
+                        data_dir=args.data_dir, png=args.plot, regress_images=args.regress_images,
+                        limit_batches=args.limit_batches)
         else:
             from .export import export_run
             export_run(args.run, args.out, data_dir=args.data_dir)

@@ -15,7 +15,7 @@ from golden import datasets
 from golden import model as gmodel
 from golden.errors import QGPError
 
-from .model import QGPNet, DenseConv
+from .model import BinaryConv, DenseConv, QGPNet
 
 M_BITS = 16   # requant multiplier width (signed); the shift is chosen per layer to use it fully
 B_BITS = 32   # requant offset width (signed)
@@ -55,9 +55,10 @@ def integer_layers(model: QGPNet) -> list:
     for i, blk in enumerate(model.blocks):
         co = blk.conv.out_channels
         L = {"name": f"conv{i}", "in_channels": c, "out_channels": co, "height": h, "width": w, "pool": blk.pool}
-        if isinstance(blk.conv, DenseConv):
+        if isinstance(blk.conv, (DenseConv, BinaryConv)):  # conv_dense at any position
             wq, sw = blk.conv.integer_form()
-            L.update(type="conv_dense", wbits=cfg["wbits"], weight=wq.numpy())
+            L.update(type="conv_dense", wbits=blk.conv.wbits,
+                     weight=wq.numpy().astype(np.int8 if blk.conv.wbits <= 8 else np.int16))
             k = sw * in_scale
         else:
             tap, sign, alpha = blk.conv.integer_form()
@@ -149,6 +150,9 @@ def export_run(run_dir, out_dir, data_dir=None, check_images=256):
     """Export ``run_dir/final.pt`` to the bundle ``out_dir`` with its golden test accuracy recorded."""
     model, ck = load_final(run_dir)
     cfg = ck["config"]
+    if not model.exportable():
+        raise QGPError(str(Path(run_dir) / "final.pt"), "config.conv",
+                       "a float network has no integer form; its accuracy is torch's (final_float_test_acc)")
     layers = integer_layers(model)
     meta_layers, arrays = pack(layers)
     summary = ck.get("summary", {})
@@ -157,8 +161,11 @@ def export_run(run_dir, out_dir, data_dir=None, check_images=256):
             "layers": meta_layers,
             "training": {"config": cfg, "epochs": summary.get("epochs"), "train_seconds": summary.get("train_seconds"),
                          "final_float_test_acc": summary.get("final_float_test_acc"),
-                         "history": [{k: h[k] for k in ("epoch", "test_acc", "taps_kept", "binarized", "frozen")}
-                                     for h in hist]}}
+                         "final_val_acc": summary.get("final_val_acc"),
+                         "selected_epoch": summary.get("selected_epoch"),
+                         "validation": summary.get("validation"),
+                         "history": [{k: h[k] for k in ("epoch", "val_acc", "test_acc", "taps_kept", "binarized",
+                                                         "frozen") if k in h} for h in hist]}}
     xte, yte = datasets.load(cfg["dataset"], "test", data_dir)
     with tempfile.TemporaryDirectory() as tmp:
         b = gbundle.write_bundle(Path(tmp) / "b", dict(meta, accuracy={"golden": 0.0, "images": 0}), arrays)

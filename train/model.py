@@ -69,10 +69,14 @@ class ActQuant(nn.Module):
 
 
 class DenseConv(nn.Conv2d):
-    """First layer: 3x3 conv with signed ``wbits``-bit weights, one scale per output channel."""
+    """Dense 3x3 conv with signed ``wbits``-bit weights, one scale per output channel.
+
+    The first layer of every network; with ``conv: "int<N>"`` in a config, every later conv too.
+    """
 
     def __init__(self, cin, cout, wbits):
         super().__init__(cin, cout, 3, padding=1, bias=False)
+        self.wbits = int(wbits)
         self.qmax = 2 ** (wbits - 1) - 1
 
     def wscale(self):
@@ -92,6 +96,51 @@ class DenseConv(nn.Conv2d):
         return w.to(torch.int64), s.double()
 
 
+class FloatConv(nn.Conv2d):
+    """Full-precision 3x3 conv (the ``float`` baseline): no integer form, accuracy from torch only."""
+
+    def __init__(self, cin, cout):
+        super().__init__(cin, cout, 3, padding=1, bias=False)
+
+    def integer_form(self):
+        raise ValueError("a float conv has no integer form (the float baseline is not exported)")
+
+
+class BinaryConv(nn.Conv2d):
+    """Dense binary 3x3 conv (BinaryConnect): all 9 taps, weights alpha[o] * sign(w) once
+    ``binarized`` is set (float weights before, as QGP before its binarize epoch).
+
+    alpha[o] = mean |w| over the out channel's kernel, absorbed into the requant at export; the
+    integer weights are +-1 (sign(0) = +1), exported as a conv_dense layer with ``WBITS`` = 2
+    (golden's symmetric range [-1, 1]).
+    """
+
+    WBITS = 2
+
+    def __init__(self, cin, cout):
+        super().__init__(cin, cout, 3, padding=1, bias=False)
+        self.register_buffer("binarized", torch.tensor(False))
+        self.wbits = self.WBITS
+
+    def alpha(self):
+        return self.weight.abs().mean(dim=(1, 2, 3)).clamp_min(1e-8)
+
+    def effective_weight(self):
+        if bool(self.binarized):
+            return SignSTE.apply(self.weight) * self.alpha().detach().view(-1, 1, 1, 1)
+        return self.weight
+
+    def forward(self, x):
+        return F.conv2d(x, self.effective_weight(), padding=1)
+
+    def integer_form(self):
+        """(+-1 weights [CO,CI,3,3], per-channel float scale alpha: float_out = alpha * acc)."""
+        if not bool(self.binarized):
+            raise ValueError("binary conv not binarized yet")
+        w = torch.where(self.weight.detach() >= 0, 1, -1).to(torch.int64)
+        return w, self.alpha().detach().double()
+
+
 class QGPConv(nn.Conv2d):
     """3x3 conv whose kernels are guided-pruned to one tap and binarized.
 
@@ -100,13 +149,27 @@ class QGPConv(nn.Conv2d):
     alpha[o] * sign(w) (alpha = mean |w| of the survivors, absorbed into batch norm at export).
     """
 
-    def __init__(self, cin, cout):
+    SELECT = ("magnitude", "random", "center")
+
+    def __init__(self, cin, cout, select: str = "magnitude"):
         super().__init__(cin, cout, 3, padding=1, bias=False)
-        self.register_buffer("mask", torch.ones_like(self.weight))
+        if select not in self.SELECT:
+            raise ValueError(f"tap select {select!r}, expected one of {', '.join(self.SELECT)}")
+        self.select = select
+        mask = torch.ones_like(self.weight)
+        if select != "magnitude":  # ablations: one tap per kernel from initialization on, never moved
+            tap = (torch.randint(0, 9, (cout, cin)) if select == "random"
+                   else torch.full((cout, cin), 4, dtype=torch.long))
+            mask = F.one_hot(tap, 9).to(mask.dtype).reshape(mask.shape)
+        self.register_buffer("mask", mask)
         self.register_buffer("binarized", torch.tensor(False))
 
     @torch.no_grad()
     def prune_to(self, keep: int):
+        """Keep the ``keep`` largest-magnitude surviving taps; a pruned tap never comes back and a
+        fixed (random / center) selection never moves (only ever fewer taps)."""
+        if keep >= self.taps_kept():
+            return
         co, ci = self.weight.shape[:2]
         mag = (self.weight.abs() * self.mask).reshape(co, ci, 9)
         mag = torch.where(self.mask.reshape(co, ci, 9) > 0, mag, torch.full_like(mag, -1.0))
@@ -166,6 +229,26 @@ class Head(nn.Module):
         return w, b
 
 
+CONV_KINDS = ("qgp", "float", "binary")  # or "int<N>", N = 2..16 weight bits
+
+
+def conv_kind(cfg: dict) -> str:
+    """The kind of the 3x3 convs after the first layer: config key ``conv`` (default ``qgp``)."""
+    kind = cfg.get("conv", "qgp")
+    if kind in CONV_KINDS:
+        return kind
+    if isinstance(kind, str) and kind.startswith("int") and kind[3:].isdigit() and 2 <= int(kind[3:]) <= 16:
+        return kind
+    raise ValueError(f"conv is {kind!r}, expected one of {', '.join(CONV_KINDS)} or int<N> (N = 2..16)")
+
+
+def conv_weight_bits(cfg: dict) -> float:
+    """Weight bits per 3x3 kernel of the convs after the first layer, as stored in hardware:
+    qgp 5 (4-bit tap + sign), binary 9, int<N> 9N, float 9*32."""
+    kind = conv_kind(cfg)
+    return {"qgp": 5, "binary": 9, "float": 9 * 32}.get(kind) or 9 * int(kind[3:])
+
+
 class Block(nn.Module):
     def __init__(self, conv, cout, abits, clip_init, pool):
         super().__init__()
@@ -187,10 +270,21 @@ class QGPNet(nn.Module):
         self.cfg = cfg
         cin = cfg["input"]["channels"]
         clip = cfg["train"]["clip_init"]
+        kind = conv_kind(cfg)
+        select = cfg["train"].get("prune", {}).get("select", "magnitude")
         blocks = []
         for i, layer in enumerate(cfg["layers"]):
             cout = layer["out_channels"]
-            conv = DenseConv(cin, cout, cfg["wbits"]) if i == 0 else QGPConv(cin, cout)
+            if i == 0:
+                conv = DenseConv(cin, cout, cfg["wbits"])
+            elif kind == "qgp":
+                conv = QGPConv(cin, cout, select)
+            elif kind == "float":
+                conv = FloatConv(cin, cout)
+            elif kind == "binary":
+                conv = BinaryConv(cin, cout)
+            else:
+                conv = DenseConv(cin, cout, int(kind[3:]))
             blocks.append(Block(conv, cout, cfg["abits"], clip, bool(layer.get("pool", False))))
             cin = cout
         self.blocks = nn.ModuleList(blocks)
@@ -199,6 +293,26 @@ class QGPNet(nn.Module):
 
     def qgp_convs(self):
         return [b.conv for b in self.blocks if isinstance(b.conv, QGPConv)]
+
+    def binarizable_convs(self):
+        """Convs with a ``binarized`` switch the schedule drives (QGP and dense binary)."""
+        return [b.conv for b in self.blocks if isinstance(b.conv, (QGPConv, BinaryConv))]
+
+    def final_form(self) -> bool:
+        """True when the weights are in their exported form (one tap per kernel, binarized)."""
+        return all(bool(c.binarized) for c in self.binarizable_convs()) and \
+            all(c.taps_kept() == 1 for c in self.qgp_convs())
+
+    @torch.no_grad()
+    def finalize(self):
+        """End of the schedule, whatever the epoch count was: one tap per kernel, binarized."""
+        for c in self.qgp_convs():
+            c.prune_to(1)
+        for c in self.binarizable_convs():
+            c.binarized.fill_(True)
+
+    def exportable(self) -> bool:
+        return not any(isinstance(b.conv, FloatConv) for b in self.blocks)
 
     def forward(self, x_uint8):
         x = x_uint8.float() * self.in_scale

@@ -54,6 +54,21 @@ def augment(x: torch.Tensor, aug: dict, gen: torch.Generator) -> torch.Tensor:
     return x
 
 
+def split_validation(x, y, tcfg: dict):
+    """Hold out ``tcfg["val_images"]`` training images (a fixed permutation seeded by ``val_seed``)
+    for every choice made during training; returns (x_train, y_train, x_val, y_val, record)."""
+    n = int(tcfg.get("val_images", 0) or 0)
+    if n <= 0:
+        return x, y, x[:0], y[:0], None
+    if n >= len(x):
+        raise TrainingError(f"train.val_images {n} leaves no training images (the split has {len(x)})")
+    seed = int(tcfg.get("val_seed", 0))
+    perm = torch.randperm(len(x), generator=torch.Generator().manual_seed(seed))
+    val, tr = perm[:n].sort().values, perm[n:].sort().values
+    rec = {"images": n, "seed": seed, "of": int(len(x)), "source": "train split, held out (fixed permutation)"}
+    return x[tr], y[tr], x[val], y[val], rec
+
+
 def evaluate(model, images, labels, device, batch=500):
     model.eval()
     correct = 0
@@ -96,7 +111,8 @@ def plot_run(run_dir: Path, history: list, model: QGPNet):
     ax[0].plot(ep, [h["train_loss"] for h in history], label="train loss")
     ax[0].set_xlabel("epoch"); ax[0].legend()
     ax[1].plot(ep, [h["train_acc"] for h in history], label="train acc")
-    ax[1].plot(ep, [h["test_acc"] for h in history], label="test acc (fake-quant float)")
+    if "val_acc" in history[0]:
+        ax[1].plot(ep, [h["val_acc"] for h in history], label="validation acc (fake-quant float)")
     ax[1].set_xlabel("epoch"); ax[1].legend()
     fig.tight_layout(); _save_fig(fig, run_dir / "curves.png"); plt.close(fig)
 
@@ -107,6 +123,8 @@ def plot_run(run_dir: Path, history: list, model: QGPNet):
     fig.tight_layout(); _save_fig(fig, run_dir / "taps.png"); plt.close(fig)
 
     convs = model.qgp_convs()
+    if not convs:
+        return
     fig, axes = plt.subplots(1, len(convs), figsize=(2.6 * len(convs), 2.6), squeeze=False)
     for i, (a, conv) in enumerate(zip(axes[0], convs)):
         counts = conv.mask.reshape(-1, 9).sum(0).cpu().numpy()
@@ -170,6 +188,7 @@ def train(cfg: dict, run_dir: Path, epochs: int | None = None, resume: bool = Fa
         if ck0["config"]["layers"] != cfg["layers"] or ck0["config"]["input"] != cfg["input"]:
             raise QGPError(str(src), "config.layers", f"network shape differs from config {cfg['name']}")
         model.load_state_dict(ck0["model"])
+    xtr, ytr, xval, yval, val_rec = split_validation(xtr, ytr, tcfg)
     model = model.to(device).to(memory_format=torch.channels_last)
     per_rank = max(1, tcfg["batch_size"] // world)
     steps = len(xtr) // (per_rank * world)
@@ -182,6 +201,7 @@ def train(cfg: dict, run_dir: Path, epochs: int | None = None, resume: bool = Fa
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=tcfg["lr"], total_steps=epochs * steps,
                                                 pct_start=0.25)
     history, start = [], 0
+    best = {"val_acc": -1.0, "epoch": None, "model": None}  # model selection on the validation split
     ckpt_path = run_dir / "checkpoint.pt"
     if resume and ckpt_path.is_file():
         ck = torch.load(ckpt_path, map_location=device, weights_only=False)
@@ -190,6 +210,7 @@ def train(cfg: dict, run_dir: Path, epochs: int | None = None, resume: bool = Fa
                                 " use the same CONFIG/EPOCHS or a new --out")
         model.load_state_dict(ck["model"]); opt.load_state_dict(ck["opt"]); sched.load_state_dict(ck["sched"])
         history, start = ck["history"], ck["epoch"] + 1
+        best = ck.get("best", best)
         if main and not quiet:
             print(f"resuming {run_dir} at epoch {start}/{epochs}")
     net = model
@@ -199,7 +220,8 @@ def train(cfg: dict, run_dir: Path, epochs: int | None = None, resume: bool = Fa
         print(f"config {cfg['name']}: widths {[l['out_channels'] for l in cfg['layers']]}, "
               f"pruning keep {tcfg['prune']['keep']} at epochs {tcfg['prune']['at_epoch']}, "
               f"binarize at {tcfg['binarize_epoch']}, freeze at {tcfg.get('freeze_epoch')}, "
-              f"{epochs} epochs x {steps} steps, device {device}, world {world}")
+              f"{epochs} epochs x {steps} steps, device {device}, world {world}, "
+              f"{len(xval)} validation images held out")
     applied_keep = model.qgp_convs()[0].taps_kept() if model.qgp_convs() else 9
     amp_ctx = (lambda: torch.autocast(device_type=device.split(":")[0], dtype=torch.bfloat16)) if amp == "bf16" \
         else (lambda: torch.autocast(device_type=device.split(":")[0], enabled=False))
@@ -217,8 +239,8 @@ def train(cfg: dict, run_dir: Path, epochs: int | None = None, resume: bool = Fa
             if keep != applied_keep:
                 for c in model.qgp_convs():
                     c.prune_to(keep)
-                applied_keep = keep
-            for c in model.qgp_convs():
+                applied_keep = model.qgp_convs()[0].taps_kept() if model.qgp_convs() else 9
+            for c in model.binarizable_convs():
                 c.binarized.fill_(binar)
             idx = perm[step * per_rank:(step + 1) * per_rank]
             x = augment(xtr[idx], tcfg.get("augment", {}), gen).to(device).contiguous(memory_format=torch.channels_last)
@@ -240,31 +262,45 @@ def train(cfg: dict, run_dir: Path, epochs: int | None = None, resume: bool = Fa
                 bar.set_postfix(loss=f"{tot_loss / seen:.3f}", acc=f"{tot_ok / seen:.3f}", keep=keep, bin=int(binar))
         bar.close()
         if main:
-            test_acc = evaluate(model, xte, yte, device)
+            # per-epoch figures on the validation split only: the test set is read once, at the end
+            val_acc = evaluate(model, xval, yval, device) if len(xval) else None
             rec = {"epoch": epoch + 1, "train_loss": round(tot_loss / seen, 5), "train_acc": round(tot_ok / seen, 5),
-                   "test_acc": round(test_acc, 5), "lr": sched.get_last_lr()[0], "taps_kept": applied_keep,
-                   "binarized": int(binar), "frozen": int(frozen), "seconds": round(time.time() - t0, 1)}
+                   "val_acc": None if val_acc is None else round(val_acc, 5), "lr": sched.get_last_lr()[0],
+                   "taps_kept": applied_keep, "binarized": int(binar), "frozen": int(frozen),
+                   "seconds": round(time.time() - t0, 1)}
             history.append(rec)
+            # best checkpoint: highest validation accuracy among epochs already in the exported form
+            if val_acc is not None and model.final_form() and val_acc > best["val_acc"]:
+                best = {"val_acc": val_acc, "epoch": epoch + 1,
+                        "model": {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}}
             if not quiet:
                 print(json.dumps(rec), flush=True)
             atomic_torch_save({"model": model.state_dict(), "opt": opt.state_dict(), "sched": sched.state_dict(),
-                               "epoch": epoch, "epochs": epochs, "history": history, "config": cfg}, ckpt_path)
+                               "epoch": epoch, "epochs": epochs, "history": history, "config": cfg,
+                               "best": best}, ckpt_path)
             write_logs(run_dir, history)
             plot_run(run_dir, history, model)
         if world > 1:
             dist.barrier()
 
     if main:
+        selected = epochs
+        if best["model"] is not None:  # the epoch the validation split chose (ties: the earliest)
+            model.load_state_dict(best["model"])
+            selected = best["epoch"]
         # end of schedule: one tap per kernel, binarized, whatever the epoch count was
-        for c in model.qgp_convs():
-            c.prune_to(1); c.binarized.fill_(True)
+        model.finalize()
+        # BN statistics re-estimated on training images (never validation or test)
         recalibrate_bn(model, xtr, device, tcfg.get("bn_recalibrate_batches", 100), tcfg["batch_size"])
-        final_acc = evaluate(model, xte, yte, device)
-        summary = {"final_float_test_acc": final_acc, "epochs": epochs, "history": history,
+        val_acc = evaluate(model, xval, yval, device) if len(xval) else None
+        final_acc = evaluate(model, xte, yte, device)  # the one read of the test set
+        summary = {"final_float_test_acc": final_acc, "final_val_acc": val_acc, "selected_epoch": selected,
+                   "validation": val_rec, "epochs": epochs, "history": history,
                    "train_seconds": round(sum(h["seconds"] for h in history), 1)}
         atomic_torch_save({"model": model.state_dict(), "config": cfg, "summary": summary}, run_dir / "final.pt")
         if not quiet:
-            print(f"final fake-quant float test accuracy (after BN recalibration): {final_acc:.4f}")
+            v = "" if val_acc is None else f"validation {val_acc:.4f}, "
+            print(f"selected epoch {selected}; after BN recalibration: {v}fake-quant float test accuracy {final_acc:.4f}")
     if world > 1:
         dist.barrier()
         dist.destroy_process_group()
