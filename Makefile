@@ -19,7 +19,7 @@ APT_PKGS := iverilog verilator yosys dataset-fashion-mnist
 FMNIST  := /usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz
 SUDO    := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: help setup demo test test-py train export eval lint sim regress impl bench clean
+.PHONY: help setup demo test test-py train export eval lint sim regress impl compare bench clean
 .DEFAULT_GOAL := help
 
 help: ## list the targets
@@ -66,6 +66,9 @@ regress: setup ## Verilator, whole network vs golden on N images -> build/regres
 
 impl: setup ## synthesis, place and route, timing, bitstream on DEVICE (default ecp5-85k) -> build/impl/<name>/impl.json
 	$(PY) -m impl --bundle $(BUNDLE) --device $(DEVICE) $(if $(FREQ),--freq $(FREQ)) $(if $(XILINX),--xilinx)
+
+compare: setup ## QGP vs float / int8 / binary / ablations on one network and schedule -> models/compare (resumable; SPEC=full on a GPU)
+	$(PY) -m train compare --spec $(or $(SPEC),short) --jobs $(JOBS)
 
 bench: setup ## area / throughput / simulation speed -> build/bench.json + markdown table
 	$(PY) -m tb.bench --bundle $(BUNDLE) --out build/bench.json
