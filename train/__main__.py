@@ -78,8 +78,10 @@ def main(argv=None):
     try:
         if args.cmd == "train":
             cfg = load_config(args.config)
-            if args.data:
-                cfg = with_data(cfg, args.data, args.data_dir)
+            from golden import datasets
+            if args.data or datasets.split_spec(cfg["dataset"])[1] is not None:
+                # own data (--data, or a config naming npz:/folder: data): shape and classes from it
+                cfg = with_data(cfg, args.data or cfg["dataset"], args.data_dir)
             out = args.out or f"runs/{cfg['name']}"
             train(cfg, out, epochs=args.epochs, resume=args.resume, data_dir=args.data_dir, device=args.device,
                   limit_batches=args.limit_batches, amp=args.amp, seed=args.seed, threads=args.threads, init=args.init)

@@ -147,7 +147,7 @@ def test_cli_synth_info_eval(tmp_path):
     assert res["accuracy"] == float(np.mean(pred == labels[:25]))
     assert set(res["per_class"]) == {str(k) for k in range(10)}
     assert "accuracy:" in r.stdout and "weight memory" in r.stdout
-    assert os.listdir(out.parent) == ["eval.json"]  # no temp files left
+    assert sorted(os.listdir(out.parent)) == ["eval-confusion.png", "eval.json"]  # no temp files left
 
 
 def test_cli_synth_extreme_and_bad_config(tmp_path):
