@@ -1,6 +1,6 @@
 """QGP golden model: the bundle format, the datasets and the bit-exact integer semantics.
 
-NumPy only (never imports torch). See docs/INTERFACES.md and ../shared/DESIGN.md.
+NumPy only (never imports torch). See docs/CONTRACT.md and docs/INTERFACES.md.
 """
 
 from golden.errors import QGPError

@@ -1,4 +1,4 @@
-"""The bit-exact integer semantics of a QGP network (../shared/DESIGN.md), vectorized over a batch.
+"""The bit-exact integer semantics of a QGP network (docs/CONTRACT.md), vectorized over a batch.
 
 All activations are int64 [N, C, H, W]. Both convolutions are one matrix product (GEMM) of a
 weight matrix [CO, 9*CI] (for QGP the one-hot signed tap selection, ``qgp_matrix``) with the 9
