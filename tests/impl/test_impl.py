@@ -1,0 +1,107 @@
+"""The implementation flow on a small synthetic bundle: yosys 0.70 synthesis, nextpnr-ecp5 place
+and route with timing and an ecppack bitstream (figures from the tools' own reports), the
+gate-level regression of the synthesized netlist against golden, the device-fit errors, and the
+yosys lint (latches and combinational loops are found)."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+BUILD = ROOT / "build" / "tests-impl"
+PY = sys.executable
+
+
+@pytest.fixture(scope="module")
+def tiny():
+    from golden.synth import random_bundle
+    d = BUILD / "tiny"
+    if not (d / "model.json").exists():
+        random_bundle(str(d), "tiny", seed=3)
+    return d
+
+
+@pytest.fixture(scope="module")
+def implemented(tiny):
+    out = BUILD / "impl-tiny"
+    r = subprocess.run([PY, "-m", "impl", "--bundle", str(tiny), "--device", "ecp5-25k",
+                        "--out", str(out), "--jobs", "2"], capture_output=True, text=True, cwd=ROOT)
+    assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
+    return out, json.loads((out / "impl.json").read_text()), r.stdout
+
+
+def test_impl_figures_from_the_tools(implemented):
+    out, rec, stdout = implemented
+    assert rec["device"] == "ecp5-25k" and rec["placed"] and rec["timing_met"] is True
+    # totals are nextpnr's own utilization figures of the placed design
+    rep = json.loads((out / "work" / "report.json").read_text())
+    assert rec["lut4"] == rep["utilization"]["TRELLIS_COMB"]["used"] > 0
+    assert rec["ff"] == rep["utilization"]["TRELLIS_FF"]["used"] > 0
+    clk = min(rep["fmax"].values(), key=lambda c: c["achieved"])
+    assert rec["fmax_mhz"] == pytest.approx(clk["achieved"], abs=0.01)
+    assert rec["fmax_mhz"] >= rec["freq_target_mhz"]
+    net = json.loads((out / "gen" / "qgp_net.json").read_text())
+    assert rec["cycles_per_image"] == net["cycles_per_image"]
+    assert rec["images_per_s"] == pytest.approx(rec["fmax_mhz"] * 1e6 / rec["cycles_per_image"],
+                                                rel=1e-6)
+    # per-layer figures are the layers' own yosys stat; nothing optimized away when assembled
+    assert [l["name"] for l in rec["layers"]] == [l["name"] for l in net["layers"]]
+    for l in rec["layers"]:
+        stat = json.loads((out / "work" / f"unit_{l['name']}.stat.json").read_text())
+        cells = stat["design"]["num_cells_by_type"]
+        assert l["lut4"] == cells.get("LUT4", 0) + 2 * cells.get("CCU2C", 0)
+        assert l["ff"] == cells.get("TRELLIS_FF", 0)
+    for k in ("lut4", "ff", "dsp", "bram"):
+        assert rec["assembled"][k] >= sum(l[k] for l in rec["layers"])
+    assert (out / "work" / "net.bit").stat().st_size > 100_000
+    assert "images/s" in stdout and "Fmax" in stdout
+
+
+def test_gate_level_regression(tiny, implemented):
+    out = BUILD / "gate-regress.json"
+    r = subprocess.run([PY, "-m", "tb.regress", "--gate", "--bundle", str(tiny), "--n", "50",
+                        "--jobs", "2", "--out", str(out), "--no-progress"],
+                       capture_output=True, text=True, cwd=ROOT)
+    assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
+    g = json.loads(out.read_text())
+    assert g["netlist"] == "gate" and g["images"] == 50 and g["mismatches"] == 0
+    net = json.loads((ROOT / "build" / "tests-impl" / "impl-tiny" / "gen" / "qgp_net.json")
+                     .read_text())
+    assert g["cycles_per_image"] == net["cycles_per_image"]
+
+
+def test_does_not_fit_is_one_line(tiny, implemented, monkeypatch, capsys):
+    """A device too small for the design: one line with the numbers, exit 1 (the layers are
+    synthesized already: cached)."""
+    import impl.__main__ as M
+    from impl import devices
+    small = dict(devices.DEVICES["ecp5-25k"], lut4=100)
+    monkeypatch.setitem(devices.DEVICES, "ecp5-25k", small)
+    rc = M.main(["--bundle", str(tiny), "--device", "ecp5-25k", "--out",
+                 str(BUILD / "impl-small"), "--folding", "conv0:4"])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert rc == 1 and len(err) == 1 and "does not fit" in err[0] and "LUT4" in err[0]
+
+
+@pytest.mark.parametrize("argv, word", [(["--device", "ecp5-12k"], "invalid choice"),
+                                        (["--folding", "conv9:2"], "conv9")])
+def test_bad_arguments(tiny, argv, word):
+    r = subprocess.run([PY, "-m", "impl", "--bundle", str(tiny), "--out",
+                        str(BUILD / "impl-bad"), *argv], capture_output=True, text=True, cwd=ROOT)
+    assert r.returncode == 2 and word in r.stderr and "Traceback" not in r.stderr
+
+
+def test_yosys_lint_finds_latches_and_loops(tmp_path):
+    from impl.lint import check
+    (tmp_path / "bad.v").write_text(
+        "module latchy(input wire en, input wire d, output reg q);\n"
+        "always @* begin if (en) q = d; end\nendmodule\n"
+        "module loopy(input wire a, output wire y);\nwire b;\nassign b = a ^ y;\n"
+        "assign y = ~b;\nendmodule\n"
+        "module fine(input wire a, output wire y);\nassign y = ~a;\nendmodule\n")
+    assert any("latch" in p for p in check(tmp_path, ["bad.v"], "latchy", "l1.log"))
+    assert any("loop" in p for p in check(tmp_path, ["bad.v"], "loopy", "l2.log"))
+    assert check(tmp_path, ["bad.v"], "fine", "l3.log") == []
