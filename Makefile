@@ -54,15 +54,16 @@ export: setup ## export runs/CONFIG/final.pt as the bundle models/CONFIG
 eval: setup ## golden model on the test set -> build/eval.json + build/eval-confusion.png (N=.. limits the images; DATA=..)
 	$(PY) -m golden eval --bundle $(BUNDLE) $(if $(DATA),--data $(DATA)) $(if $(filter command line,$(origin N)),--limit $(N)) --out build/eval.json
 
-lint: setup ## verilator --lint-only -Wall on every module and the generated top
+lint: setup ## verilator --lint-only -Wall and yosys (latches, loops) on every module and the generated top
 	bash rtl/lint.sh
 	$(PY) -m rtl.gen --bundle $(BUNDLE) --out build/gen/lint --lint
+	$(PY) -m impl.lint --bundle $(BUNDLE)
 
 sim: setup ## cocotb + Icarus, layer LAYER of the bundle vs golden (all layers without LAYER)
 	$(PY) -m tb.sim_layer --bundle $(BUNDLE) $(if $(LAYER),--layer $(LAYER))
 
-regress: setup ## Verilator, whole network vs golden on N images -> build/regress.json
-	$(PY) -m tb.regress --bundle $(BUNDLE) $(if $(DATA),--data $(DATA)) --n $(N) --jobs $(JOBS) --out build/regress.json
+regress: setup ## Verilator, whole network vs golden on N images -> build/regress.json (GATE=1: the synthesized netlist)
+	$(PY) -m tb.regress --bundle $(BUNDLE) $(if $(DATA),--data $(DATA)) --n $(N) --jobs $(JOBS) --out build/regress.json $(if $(filter 1,$(GATE)),--gate)
 
 impl: setup ## synthesis, place and route, timing, bitstream on DEVICE (default ecp5-85k) -> build/impl/<name>/impl.json
 	$(PY) -m impl --bundle $(BUNDLE) --device $(DEVICE) $(if $(FREQ),--freq $(FREQ)) $(if $(XILINX),--xilinx)
