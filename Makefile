@@ -41,7 +41,7 @@ demo: setup ## golden eval of the shipped bundle on all 10,000 test images, then
 	$(PY) -m tb.regress --bundle $(BUNDLE) --n 200 --out build/demo_regress.json
 
 test: setup ## unit, module and fault tests (pytest), then the Verilator regression on N images
-	$(PY) -m pytest -q -n $(JOBS) tests tb; rc=$$?; \
+	$(PY) -m pytest -q -n $(JOBS) --dist loadgroup tests tb; rc=$$?; \
 	  if [ $$rc -eq 5 ]; then echo "pytest collected no tests: failing"; exit 1; fi; exit $$rc
 	$(MAKE) --no-print-directory regress N=$(N)
 

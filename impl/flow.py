@@ -267,8 +267,12 @@ def synth_units(ctx, jobs=2, tech="ecp5", log=print):
                       f"{SYNTH[tech].format(top=top)}; tee -q -o {top}{suffix}.stat.json stat -json; "
                       f"select -module {top}; write_json -selected {top}{suffix}.json")
             run_yosys(work, script, f"{top}{suffix}.log")
-            shutil.copyfile(work / f"{top}{suffix}.stat.json", cs)
-            shutil.copyfile(work / f"{top}{suffix}.json", cj)
+            # into the shared cache atomically (parallel flows may synthesize the same unit)
+            for src, dst in ((work / f"{top}{suffix}.json", cj),
+                             (work / f"{top}{suffix}.stat.json", cs)):
+                tmp = dst.with_name(f".{dst.name}.{os.getpid()}.tmp")
+                shutil.copyfile(src, tmp)
+                os.replace(tmp, dst)
         else:
             shutil.copyfile(cj, work / f"{top}{suffix}.json")
             shutil.copyfile(cs, work / f"{top}{suffix}.stat.json")

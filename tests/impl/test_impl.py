@@ -10,6 +10,10 @@ from pathlib import Path
 
 import pytest
 
+# one worker runs this file's tests (they share one implementation run): make test uses
+# pytest-xdist's --dist loadgroup
+pytestmark = pytest.mark.xdist_group("impl")
+
 ROOT = Path(__file__).resolve().parents[2]
 BUILD = ROOT / "build" / "tests-impl"
 PY = sys.executable
