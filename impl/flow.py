@@ -42,7 +42,7 @@ BIN = Path(sys.executable).parent
 UNIT_CACHE = ROOT / "build" / "impl" / ".unit_cache"
 
 
-class ImplError(Exception):
+class ImplError(RuntimeError):
     """A failure of a tool in the flow (one line: the step, and the tool's last error line)."""
 
 
@@ -68,7 +68,9 @@ def tool_version(name, arg="-V"):
         r = subprocess.run([tool(name), arg], capture_output=True, text=True, timeout=120)
         lines = [l for l in (r.stdout + r.stderr).splitlines() if l.strip()
                  and not l.startswith("Preparing")]
-        return lines[-1].strip() if lines else "?"
+        text = lines[-1].strip() if lines else "?"
+        m = re.search(r"(Yosys [\d.]+|nextpnr-[\d.]+)", text)
+        return m.group(1) if m else text
     except (OSError, subprocess.SubprocessError, ImplError):
         return "?"
 

@@ -5,7 +5,11 @@ The numbers of `make bench`:
             8-bit-weight MAC layer of the same shape, plus weight memory bits per layer;
   regress   throughput (cycles/image, latency, images/s at 200 MHz) from the Verilator
             regression over N test images (default all 10,000), every image checked vs golden;
-  simspeed  images/s of the Verilator harness vs cocotb + Icarus on the same images.
+  simspeed  images/s of the Verilator harness vs cocotb + Icarus on the same images;
+  impl      the network implemented on --device (make impl: yosys 0.70, nextpnr-ecp5, timing,
+            bitstream; plus synth_xilinx totals), beside the recorded figures of the RTL before
+            the multiplier-free datapath (docs/bench/impl-before.json);
+  gate      the gate-level regression (synthesized netlist vs golden) on --gate-n images.
 Prints markdown tables and writes build/bench.json atomically (pieces not selected keep their
 previous entry). Exit 0 when every selected piece ran and the regression had no mismatch.
 """
@@ -21,7 +25,8 @@ from tb import regress as R
 
 ROOT = R.ROOT
 CLOCK_HZ = 200e6
-PIECES = ("area", "regress", "simspeed")
+PIECES = ("area", "regress", "simspeed", "impl", "gate")
+BEFORE = ROOT / "docs" / "bench" / "impl-before.json"
 # output channels synthesised per design (the rest scaled: the channels are independent copies
 # of one datapath); measured on this machine: see the report in the bench JSON ("synth_s")
 DEFAULT_CO = {"binary_dense": 4, "binary_dense_prog": 2, "mac8": 2, "mac8_prog": 1,
@@ -49,6 +54,9 @@ def _parser():
                     help="output channels to synthesise per design, e.g. mac8=4,binary_dense=32")
     ap.add_argument("--sim-n", type=int, default=50, help="images for the Verilator speed run")
     ap.add_argument("--icarus-n", type=int, default=1, help="images for the Icarus run")
+    ap.add_argument("--device", default=os.environ.get("DEVICE") or "ecp5-85k",
+                    help="impl piece: target part (default ecp5-85k)")
+    ap.add_argument("--gate-n", type=int, default=200, help="gate-level regression images")
     ap.add_argument("--out", default=str(ROOT / "build" / "bench.json"))
     return ap
 
@@ -126,7 +134,56 @@ def tables(b):
         out.append(f"| cocotb + Icarus | {i['images']} | {_fmt(i['images_per_s'], 4)} | "
                    f"{_fmt(i['cycles_per_s'])} | {_fmt(i['build_s'], 1)} |")
         out.append(f"\nVerilator is {s['speedup']}x faster.\n")
+    out += impl_tables(b)
     return "\n".join(out)
+
+
+def impl_tables(b):
+    """The impl and gate pieces as markdown (before/after when the before record exists)."""
+    out = []
+    im = b.get("impl")
+    if im:
+        before = json.loads(BEFORE.read_text()) if BEFORE.exists() else None
+        bl = {l["name"]: l for l in (before or {}).get("layers", [])}
+        out.append(f"### Implementation on {im['part']} ({im['tools']['yosys']}; "
+                   f"{im['tools']['nextpnr']})\n")
+        keys = ("lut4", "ff", "ccu2c", "bram", "dsp")
+        hdr = "| layer | FOLD | " + " | ".join(k.upper() for k in keys)
+        if before:
+            hdr += " | LUT4 before | FF before | DSP before"
+        out.append(hdr + " |")
+        out.append("|---|---:|" + "---:|" * (len(keys) + (3 if before else 0)))
+        for l in im["layers"]:
+            row = f"| {l['name']} | {l['fold']} | " + " | ".join(_fmt(l[k]) for k in keys)
+            if before:
+                p = bl.get(l["name"], {})
+                row += " | " + " | ".join(_fmt(p.get(k)) for k in ("lut4", "ff", "dsp"))
+            out.append(row + " |")
+        tot = {k: sum(l[k] for l in im["layers"]) for k in keys}
+        row = "| **sum of layers** | | " + " | ".join(_fmt(tot[k]) for k in keys)
+        if before:
+            row += " | " + " | ".join(_fmt(before.get(k)) for k in ("lut4", "ff", "dsp"))
+        out.append(row + " |")
+        out.append("")
+        if im.get("placed"):
+            out.append(f"Placed and routed: {_fmt(im['lut4'])} LUT4 "
+                       f"({100 * im['lut4'] / im['capacity']['lut4']:.1f} %), {_fmt(im['ff'])} FF, "
+                       f"{im['dsp']} MULT18X18D, {im['bram']} DP16KD; Fmax {im['fmax_mhz']:.1f} MHz "
+                       f"(timing {'met' if im['timing_met'] else 'NOT met'} at "
+                       f"{im['freq_target_mhz']:g} MHz); {im['cycles_per_image']} cycles/image -> "
+                       f"{_fmt(im['images_per_s'])} images/s; steps (s): "
+                       + ", ".join(f"{k} {v:.0f}" for k, v in im["steps_s"].items()) + "\n")
+        elif im.get("problem"):
+            out.append(f"Not placed: {im['problem']}\n")
+        if im.get("xilinx"):
+            x = im["xilinx"]
+            out.append(f"synth_xilinx (xc7, totals, no P&R): {_fmt(x['lut6'])} LUT6, {_fmt(x['ff'])} "
+                       f"FF, {x['bram']} RAMB18, {x['dsp']} DSP48\n")
+    g = b.get("gate")
+    if g:
+        out.append(f"### Gate-level regression: {g['images']} images through the synthesized "
+                   f"netlist, {g['mismatches']} mismatches, {g['cycles_per_image']} cycles/image\n")
+    return out
 
 
 def main(argv=None):
@@ -171,6 +228,24 @@ def main(argv=None):
 
             bench["simspeed"] = run_simspeed(args.bundle, n_verilator=args.sim_n,
                                              n_icarus=args.icarus_n, log=log)
+        if "impl" in only:
+            from impl.__main__ import _parser as iparser
+            from impl.__main__ import run as irun
+
+            ia = iparser().parse_args(["--bundle", args.bundle, "--device", args.device,
+                                       "--xilinx", "--jobs", str(args.jobs)])
+            rec, problem = irun(ia, log=log)
+            rec["problem"] = problem
+            bench["impl"] = rec
+        if "gate" in only:
+            from tb.regress.__main__ import _parser as rparser
+            from tb.regress.__main__ import run as rrun
+
+            ga = rparser().parse_args(["--bundle", args.bundle, "--n", str(args.gate_n),
+                                       "--jobs", str(args.jobs), "--gate"])
+            bench["gate"] = rrun(ga, log=log)
+            if bench["gate"]["mismatches"]:
+                rc = 1
     except QGPError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
