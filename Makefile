@@ -19,7 +19,7 @@ APT_PKGS := iverilog verilator yosys dataset-fashion-mnist
 FMNIST  := /usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz
 SUDO    := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: help setup demo test test-py train export eval lint sim regress impl compare bench clean
+.PHONY: help setup demo test test-py train export eval lint sim regress impl compare bench clean formal coverage
 .DEFAULT_GOAL := help
 
 help: ## list the targets
@@ -70,6 +70,9 @@ impl: setup ## synthesis, place and route, timing, bitstream on DEVICE (default 
 
 compare: setup ## QGP vs float / int8 / binary / ablations on one network and schedule -> models/compare (resumable; SPEC=full on a GPU)
 	$(PY) -m train compare --spec $(or $(SPEC),short) --jobs $(JOBS)
+
+formal: setup ## SymbiYosys proofs of the stream blocks (formal/*.sby): table of property / engine / depth / result
+	$(PY) formal/run.py
 
 bench: setup ## area / throughput / simulation speed -> build/bench.json + markdown table
 	$(PY) -m tb.bench --bundle $(BUNDLE) --out build/bench.json

@@ -95,5 +95,26 @@ always @(posedge clk) begin
     end
 end
 
+`ifdef FORMAL
+// Formal (make formal, formal/f_axis_fifo.v): beats in - beats out at the ports = entries held
+// (count_reg <= DEPTH), and the pointer / flag invariants k-induction needs to close.
+reg  [CNT_W:0] f_inflight = {(CNT_W+1){1'b0}};
+wire [31:0]    f_wr = rd_ptr_reg + count_reg;
+always @(posedge clk) begin
+    f_inflight <= f_inflight + {{CNT_W{1'b0}}, write} - {{CNT_W{1'b0}}, read};
+    if (rst) begin
+        f_inflight <= {(CNT_W+1){1'b0}};
+    end
+end
+always @* begin
+    assert(f_inflight == {1'b0, count_reg});
+    assert(count_reg <= CNT_FULL);
+    assert(full_reg == (count_reg == CNT_FULL));
+    assert(empty_reg == (count_reg == {CNT_W{1'b0}}));
+    assert(rd_ptr_reg <= PTR_LAST && wr_ptr_reg <= PTR_LAST);
+    assert({{(32-PTR_W){1'b0}}, wr_ptr_reg} == ((f_wr >= DEPTH) ? f_wr - DEPTH : f_wr));
+end
+`endif
+
 endmodule
 `default_nettype wire

@@ -95,5 +95,24 @@ always @(posedge clk) begin
     end
 end
 
+`ifdef FORMAL
+// Formal (make formal, formal/f_axis_skid.v): beats in - beats out at the ports = beats held
+// (output register + temp slot), the invariants k-induction needs to close.
+reg [1:0] f_inflight = 2'd0;
+always @(posedge clk) begin
+    f_inflight <= f_inflight + {1'b0, s_axis_tvalid && s_axis_tready} - {1'b0, m_axis_tvalid && m_axis_tready};
+    if (rst) begin
+        f_inflight <= 2'd0;
+    end
+end
+always @* begin
+    assert(f_inflight == {1'b0, m_axis_tvalid_reg} + {1'b0, temp_tvalid_reg});
+    if (temp_tvalid_reg) begin
+        assert(m_axis_tvalid_reg);
+        assert(!s_axis_tready_reg);
+    end
+end
+`endif
+
 endmodule
 `default_nettype wire

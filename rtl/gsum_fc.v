@@ -230,5 +230,27 @@ always @(posedge clk) begin
     end
 end
 
+`ifdef FORMAL
+// Formal (make formal, formal/f_gsum_fc.v): frames in (accepted tlast beats) - beats out at the
+// ports = the frame being computed or waiting (0 or 1); the state machine's counters stay in range.
+reg [1:0] f_inflight = 2'd0;
+always @(posedge clk) begin
+    f_inflight <= f_inflight + {1'b0, accept && s_axis_tlast} - {1'b0, m_axis_tvalid && m_axis_tready};
+    if (rst) begin
+        f_inflight <= 2'd0;
+    end
+end
+always @* begin
+    assert(f_inflight == {1'b0, busy});
+    assert(m_axis_tvalid_reg == (state_reg == ST_OUT));
+    if (state_reg == ST_MAC) begin
+        assert(c_reg <= CLAST);
+    end
+    if (state_reg == ST_ARGMAX) begin
+        assert(k_reg >= KONE && k_reg <= KLAST);
+    end
+end
+`endif
+
 endmodule
 `default_nettype wire

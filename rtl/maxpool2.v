@@ -140,5 +140,21 @@ always @(posedge clk) begin
     end
 end
 
+`ifdef FORMAL
+// Formal (make formal, formal/f_maxpool2.v): completed 2x2 blocks - beats out at the ports =
+// the output register (0 or 1), the (y, x) counter stays inside the frame.
+reg [1:0] f_inflight = 2'd0;
+always @(posedge clk) begin
+    f_inflight <= f_inflight + {1'b0, accept && is_out} - {1'b0, m_axis_tvalid && m_axis_tready};
+    if (rst) begin
+        f_inflight <= 2'd0;
+    end
+end
+always @* begin
+    assert(f_inflight == {1'b0, m_axis_tvalid_reg});
+    assert(x_reg <= XMAX && y_reg <= YMAX);
+end
+`endif
+
 endmodule
 `default_nettype wire
