@@ -1,4 +1,8 @@
-"""The bit-exact integer semantics of a QGP network (docs/CONTRACT.md), vectorized over a batch.
+"""The fast evaluator of the bit-exact integer semantics of a QGP network, vectorized over a batch.
+
+The semantics are owned by golden/reference.py (short int64 loops that read like the contract);
+this module computes the same numbers fast and is proven equal to it layer by layer on real,
+random and extreme inputs (tests/golden/test_reference.py).
 
 All activations are int64 [N, C, H, W]. Both convolutions are one matrix product (GEMM) of a
 weight matrix [CO, 9*CI] (for QGP the one-hot signed tap selection, ``qgp_matrix``) with the 9
