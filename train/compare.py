@@ -122,7 +122,8 @@ def write_results(path: Path, spec: dict, rows: dict):
             "note": spec.get("note"),
             "columns": {"accuracy": "test accuracy on all test images: golden (integer) for exported rows, "
                                     "torch fake-quant for float",
-                        "weight_bits": "bits of every weight of the network as stored",
+                        "weight_bits": "bits of every weight of the network as stored in the bundle / RTL "
+                                       "(binary: 2-bit conv_dense weights holding +-1)",
                         "conv_bits_per_kernel": "bits per 3x3 kernel of the convs after the first layer",
                         "lut4, dsp, fmax_mhz, images_per_s": "optional, from make impl"},
             "rows": [rows[n] for n in order if n in rows] + [r for n, r in rows.items() if n not in order]}

@@ -243,10 +243,13 @@ def conv_kind(cfg: dict) -> str:
 
 
 def conv_weight_bits(cfg: dict) -> float:
-    """Weight bits per 3x3 kernel of the convs after the first layer, as stored in hardware:
-    qgp 5 (4-bit tap + sign), binary 9, int<N> 9N, float 9*32."""
+    """Weight bits per 3x3 kernel of the convs after the first layer, as stored in the bundle and
+    the RTL's weight memory: qgp 5 (4-bit tap + sign), int<N> 9N, binary 9 * 2 (a +-1 weight is a
+    2-bit conv_dense weight; 1 bit of information), float 9*32."""
     kind = conv_kind(cfg)
-    return {"qgp": 5, "binary": 9, "float": 9 * 32}.get(kind) or 9 * int(kind[3:])
+    if kind == "binary":
+        return 9 * BinaryConv.WBITS
+    return {"qgp": 5, "float": 9 * 32}.get(kind) or 9 * int(kind[3:])
 
 
 class Block(nn.Module):
