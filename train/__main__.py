@@ -65,6 +65,7 @@ def main(argv=None):
     c.add_argument("--runs", default="runs/compare", help="training run directories (checkpoints)")
     c.add_argument("--train-only", action="store_true", help="only train (export and regress later)")
     c.add_argument("--no-train", action="store_true", help="only export / evaluate / regress rows already trained")
+    c.add_argument("--table", action="store_true", help="print <out>/compare.json as a markdown table and stop")
     c.add_argument("--device", default="auto")
     c.add_argument("--threads", type=int, default=None, help="torch CPU threads")
     c.add_argument("--jobs", type=int, default=2, help="RTL simulation processes")
@@ -89,7 +90,11 @@ def main(argv=None):
                 from .export import export_run
                 export_run(out, args.export, data_dir=args.data_dir)
         elif args.cmd == "compare":
-            from .compare import run_compare
+            from .compare import load_spec, markdown_table, read_results, run_compare
+            if args.table:
+                from pathlib import Path
+                print(markdown_table(read_results(Path(args.out) / "compare.json"), load_spec(args.spec)))
+                return 0
             run_compare(args.spec, out=args.out, runs=args.runs, only=args.rows.split(",") if args.rows else None,
                         train_only=args.train_only, no_train=args.no_train, device=args.device,
                         threads=args.threads, jobs=args.jobs,

@@ -155,6 +155,31 @@ def plot(rows: list, png: Path):
     tmp.replace(png)
 
 
+def markdown_table(res: dict, spec: dict | None = None) -> str:
+    """compare.json as a markdown table (README); rows of the spec not yet done are listed as such."""
+    opt = [("lut4", "LUT4"), ("dsp", "DSP"), ("fmax_mhz", "Fmax MHz"), ("images_per_s", "images/s")]
+    opt = [(k, h) for k, h in opt if any(r.get(k) is not None for r in res.get("rows", []))]
+    head = ["row", "3x3 convs after layer 0", "test accuracy", "weight bits", "bits / kernel", "epochs",
+            "val. accuracy", "RTL (0 mismatches)"] + [h for _, h in opt]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    done = set()
+    for r in res.get("rows", []):
+        done.add(r["name"])
+        reg = r.get("regress")
+        rtl = f"{reg['images']} images, {reg['mismatches']} mismatches" if reg else "no bundle (float)"
+        src = "golden" if r["accuracy_source"] == "golden" else "torch"
+        cells = [r["name"], r.get("note") or r["conv"], f"{r['accuracy']:.4f} ({src}, {r['images']:,})",
+                 f"{r['weight_bits']:,}", str(r["conv_bits_per_kernel"]), str(r["epochs"]),
+                 "" if r.get("val_accuracy") is None else f"{r['val_accuracy']:.4f}", rtl]
+        cells += ["" if r.get(k) is None else f"{r[k]:,}" for k, _ in opt]
+        lines.append("| " + " | ".join(cells) + " |")
+    for row in (spec or {}).get("rows", []):
+        if row["name"] not in done:
+            lines.append("| " + " | ".join([row["name"], row.get("note") or row.get("conv", "qgp"), "not trained yet"]
+                                            + [""] * (len(head) - 3)) + " |")
+    return "\n".join(lines)
+
+
 def regress(bundle: Path, n: int, jobs: int, out_json: Path) -> dict:
     out_json = Path(out_json).resolve()
     cmd = [sys.executable, "-m", "tb.regress", "--bundle", str(Path(bundle).resolve()), "--n", str(n),

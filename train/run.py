@@ -111,7 +111,7 @@ def plot_run(run_dir: Path, history: list, model: QGPNet):
     ax[0].plot(ep, [h["train_loss"] for h in history], label="train loss")
     ax[0].set_xlabel("epoch"); ax[0].legend()
     ax[1].plot(ep, [h["train_acc"] for h in history], label="train acc")
-    if "val_acc" in history[0]:
+    if history[0].get("val_acc") is not None:
         ax[1].plot(ep, [h["val_acc"] for h in history], label="validation acc (fake-quant float)")
     ax[1].set_xlabel("epoch"); ax[1].legend()
     fig.tight_layout(); _save_fig(fig, run_dir / "curves.png"); plt.close(fig)
