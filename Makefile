@@ -40,9 +40,12 @@ demo: setup ## golden eval of the shipped bundle on all 10,000 test images, then
 	$(PY) -m golden eval --bundle $(BUNDLE) --out build/eval.json
 	$(PY) -m tb.regress --bundle $(BUNDLE) --n 200 --out build/demo_regress.json
 
-test: setup ## unit, module and fault tests (pytest), then the Verilator regression on N images
+test: setup ## unit, module and fault tests (pytest), coverage check, formal proofs, then the Verilator regression on N images
+	$(PY) -m tb.common.coverage clean
 	$(PY) -m pytest -q -n $(JOBS) --dist loadgroup tests tb; rc=$$?; \
 	  if [ $$rc -eq 5 ]; then echo "pytest collected no tests: failing"; exit 1; fi; exit $$rc
+	$(PY) -m tb.common.coverage report
+	$(MAKE) --no-print-directory formal
 	$(MAKE) --no-print-directory regress N=$(N)
 
 train: setup ## train CONFIG (default fmnist) into runs/CONFIG; EPOCHS=.. overrides; RESUME=1 continues; INIT=x.pt fine-tunes; DATA=npz:F|folder:D
@@ -70,6 +73,12 @@ impl: setup ## synthesis, place and route, timing, bitstream on DEVICE (default 
 
 compare: setup ## QGP vs float / int8 / binary / ablations on one network and schedule -> models/compare (resumable; SPEC=full on a GPU)
 	$(PY) -m train compare --spec $(or $(SPEC),short) --jobs $(JOBS)
+
+COV_TBS := tb/axis_fifo tb/axis_skid tb/window3x3 tb/conv tb/maxpool2 tb/gsum_fc
+coverage: setup ## functional coverage of the cocotb testbenches: build/coverage.json (+ one per testbench), table; fails if a bin is lost or neither hit nor waived
+	$(PY) -m tb.common.coverage clean
+	$(PY) -m pytest -q -n $(JOBS) $(COV_TBS); rc=$$?; [ $$rc -eq 0 ] || { echo "coverage: testbenches failed (pytest exit $$rc)"; exit 1; }
+	$(PY) -m tb.common.coverage report
 
 formal: setup ## SymbiYosys proofs of the stream blocks (formal/*.sby): table of property / engine / depth / result
 	$(PY) formal/run.py

@@ -8,6 +8,7 @@ import cocotb
 from cocotb.clock import Clock
 from cocotb.triggers import RisingEdge
 
+from tb.common import coverage
 from tb.common.axis import (CLK_PERIOD_NS, StreamDriver, StreamMonitor, StreamSink, XZChecker,
                             now_cycle)
 from tb.common.scoreboard import BeatScoreboard
@@ -29,7 +30,10 @@ class StreamTB:
         self.sink = StreamSink(dut, "m_axis", dut.clk, backpressure)
         self.fmt = fmt
         self.monitor = None
+        self.cov = None
         self.new_scoreboard()
+        self.cov = coverage.attach(self)      # functional coverage (tb/common/coverage.py)
+        self.cov.hook(self.monitor)
         self.xz = XZChecker(dut.clk, [dut.m_axis_tdata, dut.m_axis_tvalid, dut.m_axis_tlast,
                                       dut.s_axis_tready], self.log)
 
@@ -42,6 +46,8 @@ class StreamTB:
         self.expected = []
         self.sb = BeatScoreboard(self.dut, fmt=self.fmt)
         self.sb.add_interface(self.monitor, self.expected)
+        if self.cov is not None:
+            self.cov.hook(self.monitor)
 
     async def reset_mid_frame(self, junk_beats, after_cycles):
         """Send ``junk_beats``, assert reset ``after_cycles`` later (in the middle of the frame),
@@ -74,6 +80,7 @@ class StreamTB:
         await self.cycles(settle)
 
     def check(self):
+        coverage.export()
         self.xz.check()
         n = self.sb.check()
         self.log.info("scoreboard: %d beats compared, 0 mismatches; X/Z checked in %d cycles",
