@@ -36,6 +36,16 @@ JOBS = [
     ("conv_pipe", "bmc", "AXIS rules, reset state, frame shape (F=3), no pixel created/lost (in - out <= 3, drains), FOLD=2"),
 ]
 
+# why each BMC depth suffices (printed under the table)
+WHY = {
+    "axis_fifo": "24 cycles = 8 frames of 3 beats through a 3-entry FIFO, with stalls",
+    "axis_skid": "24 cycles = 8 frames of 3 beats, with stalls",
+    "maxpool2": "30 cycles: reset + 3 frames of 8 beats (each frame's 2 outputs 1 cycle after its odd/odd beats) + stalls",
+    "gsum_fc": "24 cycles: a frame is 3 beats + CI + K = 4 cycles of FC/argmax: 3 frames with stalls",
+    "window3x3": "20 cycles: reset + 8 beats + W+1 = 5 flush shifts + 1 output register = 15 for a full frame, 5 to spare",
+    "conv_pipe": "20 cycles: a 3-window frame at FOLD 2 takes 6 cycles + 3 pipeline = 9: two full frames",
+}
+
 
 def tool(name):
     p = VENV_BIN / name
@@ -131,11 +141,15 @@ def main(argv=None):
             rows.append({"block": b, "task": t, "property": prop, "engine": engine, "mode":
                          "k-induction" if mode == "prove" else mode, "depth": depth,
                          "result": result, "ok": status == "PASS", "seconds": round(secs, 1),
+                         "depth_why": WHY[b] if mode != "prove" else "k-induction: unbounded",
                          "log": f"build/formal/{b}_{t}/logfile.txt"})
     w = max(len(r["property"]) for r in rows)
     print(f"{'block':<10} {'property':<{w}}  {'engine':<17} {'mode':<11} {'depth':>5}  result")
     for r in rows:
         print(f"{r['block']:<10} {r['property']:<{w}}  {r['engine']:<17} {r['mode']:<11} {r['depth']:>5}  {r['result']}")
+    for b in blocks:
+        if any(r["block"] == b and r["mode"] == "bmc" for r in rows):
+            print(f"  bmc depth, {b}: {WHY[b]}")
     bad = [r for r in rows if not r["ok"]]
     total = time.time() - t_all
     print(f"formal: {len(rows) - len(bad)}/{len(rows)} tasks pass ({len(blocks)} blocks, {total:.0f} s)")
