@@ -5,7 +5,8 @@ The numbers of `make bench`:
             8-bit-weight MAC layer of the same shape, plus weight memory bits per layer;
   regress   throughput (cycles/image, latency, images/s at 200 MHz) from the Verilator
             regression over N test images (default all 10,000), every image checked vs golden;
-  simspeed  images/s of the Verilator harness vs cocotb + Icarus on the same images;
+  simspeed  images/s of the Verilator harness, in its default build configuration and the first
+            harness's (v1) side by side, vs cocotb + Icarus on the same images;
   impl      the network implemented on --device (make impl: yosys 0.70, nextpnr-ecp5, timing,
             bitstream; plus synth_xilinx totals), beside the recorded figures of the RTL before
             the multiplier-free datapath (docs/bench/impl-before.json);
@@ -54,6 +55,10 @@ def _parser():
                     help="output channels to synthesise per design, e.g. mac8=4,binary_dense=32")
     ap.add_argument("--sim-n", type=int, default=50, help="images for the Verilator speed run")
     ap.add_argument("--icarus-n", type=int, default=1, help="images for the Icarus run")
+    ap.add_argument("--sim-baseline", default=None, metavar="REV",
+                    help="git revision whose whole flow (RTL, generator, harness, flags) the "
+                    "simulation speed is compared with (default: tb.bench.simspeed.BASELINE_REV; "
+                    "'none' to skip)")
     ap.add_argument("--device", default=os.environ.get("DEVICE") or "ecp5-85k",
                     help="impl piece: target part (default ecp5-85k)")
     ap.add_argument("--gate-n", type=int, default=200, help="gate-level regression images")
@@ -126,14 +131,34 @@ def tables(b):
     s = b.get("simspeed")
     if s:
         v, i = s["verilator"], s["cocotb_icarus"]
+        runs = s.get("verilator_configs") or {v.get("sim", "default"): v}
         out.append("### Simulation speed (one process, whole network, checked vs golden)\n")
-        out.append("| simulator | images | images/s | cycles/s | build (s) |")
-        out.append("|---|---:|---:|---:|---:|")
-        out.append(f"| Verilator (C++ harness) | {v['images']} | {_fmt(v['images_per_s'], 2)} | "
-                   f"{_fmt(v['cycles_per_s'])} | {_fmt(v['build_s'], 1)} |")
-        out.append(f"| cocotb + Icarus | {i['images']} | {_fmt(i['images_per_s'], 4)} | "
+        out.append("| simulator | images | mismatches | images/s | images per CPU s | cycles/s | "
+                   "build (s) |")
+        out.append("|---|---:|---:|---:|---:|---:|---:|")
+        rows = [(f"Verilator harness, {name}" + (f" `{r['flags']}`" if r.get("flags") else ""), r)
+                for name, r in runs.items()]
+        if s.get("baseline"):
+            rows.append((f"Verilator, the whole flow at {s['baseline']['rev']} (RTL, harness, "
+                         f"flags)", s["baseline"]))
+        for label, r in rows:
+            out.append(f"| {label} | {r['images']} | {_fmt(r.get('mismatches'))} | "
+                       f"{_fmt(r['images_per_s'], 2)} | {_fmt(r.get('cpu_images_per_s'), 2)} | "
+                       f"{_fmt(r['cycles_per_s'])} | {_fmt(r['build_s'], 1)} |")
+        out.append(f"| cocotb + Icarus | {i['images']} | {_fmt(i.get('mismatches'))} | "
+                   f"{_fmt(i['images_per_s'], 4)} | - | "
                    f"{_fmt(i['cycles_per_s'])} | {_fmt(i['build_s'], 1)} |")
-        out.append(f"\nVerilator is {s['speedup']}x faster.\n")
+        notes = []
+        if s.get("speedup_vs_baseline"):
+            notes.append(f"{s.get('cpu_speedup_vs_baseline')}x the flow at "
+                         f"{s['baseline']['rev']} in images per CPU second "
+                         f"({s['speedup_vs_baseline']}x in wall-clock images/s, which other load "
+                         f"on the machine moves)")
+        if s.get("speedup_vs_v1"):
+            notes.append(f"{s['speedup_vs_v1']}x its v1 build configuration on the same RTL "
+                         f"({s.get('cpu_speedup_vs_v1')}x per CPU second)")
+        notes.append(f"{s['speedup']}x cocotb + Icarus")
+        out.append(f"\nVerilator ({v.get('sim', 'default')}): " + "; ".join(notes) + ".\n")
     out += impl_tables(b)
     return "\n".join(out)
 
@@ -165,6 +190,10 @@ def impl_tables(b):
             row += " | " + " | ".join(_fmt(before.get(k)) for k in ("lut4", "ff", "dsp"))
         out.append(row + " |")
         out.append("")
+        if before:
+            done = ", ".join(bl)
+            out.append(f"Before: {before['what']}" + ("" if before.get("complete") else
+                       f"; only {done} were synthesized ({before.get('measured', '')})") + ".\n")
         if im.get("placed"):
             out.append(f"Placed and routed: {_fmt(im['lut4'])} LUT4 "
                        f"({100 * im['lut4'] / im['capacity']['lut4']:.1f} %), {_fmt(im['ff'])} FF, "
@@ -226,8 +255,12 @@ def main(argv=None):
         if "simspeed" in only:
             from tb.bench.simspeed import run_simspeed
 
+            from tb.bench.simspeed import BASELINE_REV
+
+            base = args.sim_baseline or BASELINE_REV
             bench["simspeed"] = run_simspeed(args.bundle, n_verilator=args.sim_n,
-                                             n_icarus=args.icarus_n, log=log)
+                                             n_icarus=args.icarus_n, log=log,
+                                             baseline=None if base == "none" else base)
         if "impl" in only:
             from impl.__main__ import _parser as iparser
             from impl.__main__ import run as irun
