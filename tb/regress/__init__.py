@@ -36,14 +36,28 @@ HARNESS = HERE / "harness.cpp"
 BUILD = ROOT / "build"
 DEFAULT_BUNDLE = ROOT / "models" / "fmnist"
 
-# Verilator: -O3 on the Verilator side; the C++ is compiled with -O1: measured on the fmnist-shaped
-# net (20 images, one process): -O1 builds in ~50 s and runs 1.0 s, -Os 61 s / 1.2 s, -O2 ~95 s /
-# 2.5 s (gcc 12; -O2 is slower on the large unrolled mux loops). Random initial values for every
-# register (--x-initial unique + +verilator+rand+reset+2 at run time) so that the reset, not
-# luck, puts the design in a known state.
-VERILATOR_FLAGS = ["-O3", "--x-assign", "unique", "--x-initial", "unique", "-Wno-fatal",
-                   "--no-timing"]
-CXX_OPT = "-O1"
+# Simulator build configurations: name -> Verilator flags and the C++ optimisation of the model.
+# Every configuration gives every register a random initial value (--x-initial unique +
+# +verilator+rand+reset+2 at run time) so that the reset, not luck, puts the design in a known
+# state. "v1" is the first harness's configuration, kept selectable (build(net, sim="v1"));
+# `make bench` (tb/bench/simspeed.py) measures the default side by side with the whole flow of an
+# earlier revision (RTL, harness and flags) on the same machine in the same run.
+SIM_CONFIGS = {
+    "v1": {"verilator": ["-O3", "--x-assign", "unique", "--x-initial", "unique", "-Wno-fatal",
+                         "--no-timing"],
+           "cxx": "-O1"},
+    "v2": {"verilator": ["-O3", "--x-assign", "unique", "--x-initial", "unique", "-Wno-fatal",
+                         "--no-timing"],
+           "cxx": "-O2"},
+}
+# v2: the C++ of the model at -O2. Measured on the shipped network (20 images, one process, CPU
+# seconds, alternating runs on the 2-core machine): 12.0 images per CPU second at -O1, 12.3 at
+# -O2 (+3%), builds about as long under load. Where the time goes (perf, --prof-cfuncs):
+# conv_qgp's folded lanes (the always @* loop: variable part-selects of the packed window bus
+# and of the packed tap word) ~60%, its FOLD-1 lanes ~20%, window3x3 ~6%, the harness itself
+# < 0.1%; more speed has to come from the RTL. Tried and dropped: --unroll-count 1024 (Verilator
+# alone ran 13 min before it was stopped); --threads does not raise images/s per core.
+SIM_DEFAULT = "v2"
 
 
 class RegressError(Exception):
@@ -105,10 +119,19 @@ def verilator_version():
     return out.stdout.strip()
 
 
-def _hash_inputs(net):
+def sim_config(sim=None):
+    """The build configuration named ``sim`` (None: SIM_DEFAULT)."""
+    sim = sim or SIM_DEFAULT
+    if sim not in SIM_CONFIGS:
+        raise RegressError(f"unknown simulator configuration {sim!r}; one of "
+                           f"{', '.join(SIM_CONFIGS)}")
+    return sim, SIM_CONFIGS[sim]
+
+
+def _hash_inputs(net, cfg):
     h = hashlib.sha256()
     h.update(verilator_version().encode())
-    h.update(repr((VERILATOR_FLAGS, CXX_OPT)).encode())
+    h.update(repr((cfg["verilator"], cfg["cxx"])).encode())
     files = [HARNESS] + [Path(p) for p in net["sources"]] + [Path(p) for p in net["memfiles"]]
     for p in sorted(set(files), key=str):
         h.update(str(p).encode())
@@ -116,9 +139,11 @@ def _hash_inputs(net):
     return h.hexdigest()[:16]
 
 
-def build(net, jobs=2, log=print):
-    """Build (or reuse) the Verilator harness for the generated top; returns the executable."""
-    key = _hash_inputs(net)
+def build(net, jobs=2, log=print, sim=None):
+    """Build (or reuse) the Verilator harness for the generated top; returns (executable, build
+    seconds, 0 when reused). ``sim``: a SIM_CONFIGS name (default SIM_DEFAULT)."""
+    sim, cfg = sim_config(sim)
+    key = _hash_inputs(net, cfg)
     out_dir = BUILD / "regress" / f"obj_{net['name']}_{key}"
     exe = out_dir / "Vqgp_net_harness"
     if exe.exists():
@@ -129,17 +154,17 @@ def build(net, jobs=2, log=print):
         fcntl.flock(lockf, fcntl.LOCK_EX)
         if exe.exists():
             return exe, 0.0
-        return _build(net, key, out_dir, exe, jobs, log)
+        return _build(net, key, out_dir, exe, jobs, log, sim, cfg)
 
 
-def _build(net, key, out_dir, exe, jobs, log):
+def _build(net, key, out_dir, exe, jobs, log, sim, cfg):
     tmp = Path(tempfile.mkdtemp(dir=BUILD / "regress", prefix=f".obj_{key}_"))
-    cmd = (["verilator", "--cc", "--exe", "--build", "-j", str(jobs)] + VERILATOR_FLAGS
+    cmd = (["verilator", "--cc", "--exe", "--build", "-j", str(jobs)] + cfg["verilator"]
            + ["--top-module", net["top"], "-Mdir", str(tmp), "-o", exe.name,
-              "-CFLAGS", CXX_OPT, "-MAKEFLAGS", f"OPT_FAST={CXX_OPT} OPT_SLOW=-O1"]
+              "-CFLAGS", cfg["cxx"], "-MAKEFLAGS", f"OPT_FAST={cfg['cxx']} OPT_SLOW=-O1"]
            + [a for d in net["include_dirs"] for a in ("-y", d)] + net.get("extra_flags", [])
            + [net["top_file"], *net.get("extra_sources", []), str(HARNESS)])
-    log(f"building the Verilator harness ({net['name']}, key {key}) ...")
+    log(f"building the Verilator harness ({net['name']}, {sim}, key {key}) ...")
     t0 = time.time()
     res = subprocess.run(cmd, capture_output=True, text=True)
     dt = time.time() - t0
@@ -151,7 +176,7 @@ def _build(net, key, out_dir, exe, jobs, log):
     final_tmp = Path(tempfile.mkdtemp(dir=BUILD / "regress", prefix=f".exe_{key}_"))
     shutil.move(str(tmp / exe.name), str(final_tmp / exe.name))
     (final_tmp / "build.json").write_text(json.dumps(
-        {"key": key, "build_s": round(dt, 1), "cmd": cmd}, indent=2) + "\n")
+        {"key": key, "sim": sim, "build_s": round(dt, 1), "cmd": cmd}, indent=2) + "\n")
     shutil.rmtree(tmp, ignore_errors=True)
     try:
         os.replace(final_tmp, out_dir)
@@ -184,9 +209,11 @@ def _shards(n, jobs):
     return out
 
 
-def _parse_results(text, k, resets=None):
+def _parse_results(text, k, resets=None, cpu=None):
     rows = {}
     for line in text.splitlines():
+        if line.startswith("T ") and cpu is not None:
+            cpu.append(float(line.split()[1]))
         if line.startswith("X ") and resets is not None:
             c, out, sent, pix = (int(v) for v in line.split()[1:5])
             resets.append({"cycle": c, "results_before": out, "images_sent": sent,
@@ -201,13 +228,15 @@ def _parse_results(text, k, resets=None):
 
 
 def simulate(exe, net, images, jobs=None, p_valid=1.0, p_ready=1.0, seed=1,
-             reset_image=None, reset_pixel=0, progress=True, work_dir=None, resets=None):
+             reset_image=None, reset_pixel=0, progress=True, work_dir=None, resets=None,
+             stats=None):
     """Stream ``images`` (uint8 [N,C,H,W]) through the harness, sharded over ``jobs`` processes.
 
     Returns (results: dict image -> {"class", "logits", "first_in", "last_in", "out"},
     shards: list of (first, count), wall seconds). ``resets`` (a list) receives one entry per
     mid-frame reset the harness applied. ``reset_image``/``reset_pixel``: assert rst in
-    every shard when pixel reset_pixel of shard image reset_image is about to be sent."""
+    every shard when pixel reset_pixel of shard image reset_image is about to be sent.
+    ``stats`` (a dict) receives "cpu_s": the CPU seconds of each shard's process."""
     n = int(images.shape[0])
     resets = [] if resets is None else resets
     jobs = jobs or os.cpu_count() or 1
@@ -268,12 +297,15 @@ def simulate(exe, net, images, jobs=None, p_valid=1.0, p_ready=1.0, seed=1,
         if errors:
             raise RegressError("\n".join(errors))
         results = {}
+        cpu = []
         for p, out, first, count in procs:
-            rows = _parse_results(out.read_text(), k, resets)
+            rows = _parse_results(out.read_text(), k, resets, cpu)
             missing = [i for i in range(first, first + count) if i not in rows]
             if missing:
                 raise RegressError(f"harness gave no result for images {missing[:10]}")
             results.update(rows)
+        if stats is not None:
+            stats["cpu_s"] = cpu
         return results, shards, wall
     finally:
         for p, out, _, _ in procs:

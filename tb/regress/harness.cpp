@@ -15,11 +15,14 @@
 //                               earlier images still in the pipeline; images whose result had not
 //                               come out are streamed again from their first pixel afterwards, so
 //                               every image still gets exactly one result.
+// At the end: "E <cycles> cycles" and "T <CPU seconds>" (the process' CPU time, for speed figures
+// that do not depend on other load on the machine).
 // Images file: raw uint8, image after image, each FRAME*CIN bytes: pixel p, channel c at p*CIN+c.
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <ctime>
 #include <memory>
 #include <random>
 #include <string>
@@ -264,6 +267,8 @@ int main(int argc, char** argv) {
         top->clk = 0;
     }
     std::fprintf(out, "E %ld cycles\n", cycle);
+    // "T <CPU seconds of this process>": simulation speed independent of other load
+    std::fprintf(out, "T %.6f\n", static_cast<double>(std::clock()) / CLOCKS_PER_SEC);
     if (out != stdout) std::fclose(out);
     top->final();
     return 0;
