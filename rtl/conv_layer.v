@@ -16,17 +16,19 @@
 //   POOL        1: 2x2/2 max pool after the requant, output W/2 x H/2 (default 0)
 //   FIFO_DEPTH  input FIFO entries, >= 2 (default 2); a folded layer fed by a pool needs about
 //               one row of that pool's output (see rtl/gen/params.py)
-//   M_W, B_W, PROD_W, SHIFT   requant (bundle requant m_bits, b_bits, prod_bits, shift)
-//   TS_FILE (QGP) / W_FILE (dense), M_FILE, B_FILE   memfiles (docs/INTERFACES.md), written by
-//               rtl/gen/params.py
+//   TH_W        requant threshold width (rtl/gen/params.py: dense ACC_W + 1, QGP ACC_W + 2)
+//   TREE_REG    adder tree pipelining of the core: a register every TREE_REG levels (0: none)
+//   TS_FILE (QGP) / WVEC (dense, FOLD 1) / W_FILE (dense, FOLD > 1), TH_FILE   weights and
+//               requant thresholds (docs/INTERFACES.md), written by rtl/gen/params.py
 // Ports:
 //   clk, rst (synchronous, active high)
 //   s_axis_tdata[CI*IN_BITS-1:0], s_axis_tvalid, s_axis_tready, s_axis_tlast   input pixels
 //   m_axis_tdata[CO*ABITS-1:0], m_axis_tvalid, m_axis_tready, m_axis_tlast   output pixels
 //   s_axis_tready comes from a register (FIFO not full).
 // Latency: with input offered every clock and output always ready, a frame takes
-//   H*W*FOLD + W + 6 + POOL cycles from the first input beat to the last output beat
-//   (last output cycle - first input cycle): FIFO 1, window W+2, conv 3 (after the last fold),
+//   H*W*FOLD + W + 6 + POOL + TLAT cycles from the first input beat to the last output beat
+//   (last output cycle - first input cycle): FIFO 1, window W+2, conv 3 + TLAT (after the
+//   last fold; TLAT = the core's adder tree register stages, rtl/gen/params.py tree_latency),
 //   skid 1, pool 1.
 `timescale 1ns / 1ps
 `default_nettype none
@@ -43,14 +45,12 @@ module conv_layer #(
     parameter PE = CO,
     parameter POOL = 0,
     parameter FIFO_DEPTH = 2,
-    parameter M_W = 16,
-    parameter B_W = 32,
-    parameter PROD_W = 48,
-    parameter SHIFT = 16,
+    parameter TH_W = (DENSE != 0) ? ACC_W + 1 : ACC_W + 2,
+    parameter TREE_REG = 0,
     parameter TS_FILE = "",
+    parameter [CO*CI*9*WBITS-1:0] WVEC = 0,
     parameter W_FILE = "",
-    parameter M_FILE = "",
-    parameter B_FILE = ""
+    parameter TH_FILE = ""
 ) (
     input  wire                  clk,
     input  wire                  rst,
@@ -92,9 +92,9 @@ window3x3 #(.C(CI), .BITS(IN_BITS), .W(W), .H(H)) win (
 generate
     if (DENSE != 0) begin : g_dense
         conv_dense #(
-            .CI(CI), .CO(CO), .IN_BITS(IN_BITS), .WBITS(WBITS), .ACC_W(ACC_W), .PE(PE),
-            .M_W(M_W), .B_W(B_W), .PROD_W(PROD_W), .SHIFT(SHIFT), .ABITS(ABITS),
-            .W_FILE(W_FILE), .M_FILE(M_FILE), .B_FILE(B_FILE)
+            .CI(CI), .CO(CO), .IN_BITS(IN_BITS), .WBITS(WBITS), .ACC_W(ACC_W), .TH_W(TH_W),
+            .PE(PE), .ABITS(ABITS), .TREE_REG(TREE_REG),
+            .WVEC(WVEC), .W_FILE(W_FILE), .TH_FILE(TH_FILE)
         ) conv (
             .clk(clk), .rst(rst),
             .s_axis_tdata(win_tdata), .s_axis_tvalid(win_tvalid),
@@ -104,9 +104,9 @@ generate
         );
     end else begin : g_qgp
         conv_qgp #(
-            .CI(CI), .CO(CO), .BITS(IN_BITS), .ACC_W(ACC_W), .PE(PE),
-            .M_W(M_W), .B_W(B_W), .PROD_W(PROD_W), .SHIFT(SHIFT), .ABITS(ABITS),
-            .TS_FILE(TS_FILE), .M_FILE(M_FILE), .B_FILE(B_FILE)
+            .CI(CI), .CO(CO), .BITS(IN_BITS), .ACC_W(ACC_W), .TH_W(TH_W), .PE(PE),
+            .ABITS(ABITS), .TREE_REG(TREE_REG),
+            .TS_FILE(TS_FILE), .TH_FILE(TH_FILE)
         ) conv (
             .clk(clk), .rst(rst),
             .s_axis_tdata(win_tdata), .s_axis_tvalid(win_tvalid),

@@ -2,17 +2,21 @@
 // (conv_qgp, conv_dense). The core around it supplies two combinational datapaths:
 //
 //   acc_lane = accumulators of output channels fold*PE .. fold*PE+PE-1 of the window on
-//              s_axis (stage 0 -> 1)
+//              s_axis (stage 0 -> 1), through DLAT register stages inside the datapath that
+//              load when en = 1 (the core's adder trees); acc_lane is the result for the
+//              window / fold presented DLAT enabled cycles earlier
 //   y_lane   = requant of s1_acc for channels s1_fold*PE .. s1_fold*PE+PE-1 (stage 1 -> 2)
 //
 // Parameters:
 //   CO      output channels; PE channels per cycle; CO % PE == 0; FOLD = CO/PE cycles a window
 //   ACC_W   accumulator width (signed)
 //   ABITS   output activation bits
+//   DLAT    register stages inside the core's stage 0 -> 1 datapath (default 0)
 // Ports:
 //   clk, rst (synchronous, active high)
 //   s_axis_tvalid, s_axis_tready, s_axis_tlast   window handshake (tdata stays with the core)
 //   fold    [FW-1:0] fold index of the window on s_axis (addresses the core's weights)
+//   en      the whole pipeline advances (datapath registers load) when 1
 //   acc_lane[PE*ACC_W-1:0] in: stage 1 datapath result for fold
 //   s1_acc  [PE*ACC_W-1:0], s1_fold [FW-1:0] out: stage 1 registers (the requant inputs)
 //   y_lane  [PE*ABITS-1:0] in: stage 2 datapath result
@@ -20,8 +24,8 @@
 // Timing: a window is held for FOLD cycles (s_axis_tready only on the last fold). The pipeline
 //   stalls as a whole when the output register is full and not taken (s_axis_tready depends
 //   combinationally on m_axis_tready). The window accepted in cycle t (its last fold) is on the
-//   output in cycle t+3; P windows offered every clock with the output always ready take
-//   P*FOLD + 2 cycles from the first window offered to the last output beat.
+//   output in cycle t+3+DLAT; P windows offered every clock with the output always ready take
+//   P*FOLD + 2 + DLAT cycles from the first window offered to the last output beat.
 `timescale 1ns / 1ps
 `default_nettype none
 module conv_pipe #(
@@ -29,6 +33,7 @@ module conv_pipe #(
     parameter PE = 4,
     parameter ACC_W = 10,
     parameter ABITS = 4,
+    parameter DLAT = 0,
     parameter FW = (CO / PE > 1) ? $clog2(CO / PE) : 1
 ) (
     input  wire                   clk,
@@ -37,6 +42,7 @@ module conv_pipe #(
     output wire                   s_axis_tready,
     input  wire                   s_axis_tlast,
     output wire [FW-1:0]          fold,
+    output wire                   en,
     input  wire [PE*ACC_W-1:0]    acc_lane,
     output wire [PE*ACC_W-1:0]    s1_acc,
     output wire [FW-1:0]          s1_fold,
@@ -69,7 +75,44 @@ reg [CO*ABITS-1:0] m_axis_tdata_reg = {CO*ABITS{1'b0}}, m_axis_tdata_next;
 reg                m_axis_tvalid_reg = 1'b0, m_axis_tvalid_next;
 reg                m_axis_tlast_reg = 1'b0, m_axis_tlast_next;
 
-wire en = !m_axis_tvalid_reg || m_axis_tready;
+assign en = !m_axis_tvalid_reg || m_axis_tready;
+
+// valid, last and fold index of the beat leaving the datapath (DLAT enabled cycles after it
+// entered at stage 0)
+wire          d_valid, d_last;
+wire [FW-1:0] d_fold;
+generate
+    if (DLAT > 0) begin : g_dly
+        reg [DLAT-1:0]    v_dly = {DLAT{1'b0}};
+        reg [DLAT-1:0]    l_dly = {DLAT{1'b0}};
+        reg [DLAT*FW-1:0] f_dly = {DLAT*FW{1'b0}};
+        integer k;
+        always @(posedge clk) begin
+            if (en) begin
+                v_dly[0] <= s_axis_tvalid;
+                l_dly[0] <= s_axis_tlast;
+                f_dly[0 +: FW] <= fold_reg;
+                for (k = 1; k < DLAT; k = k + 1) begin
+                    v_dly[k] <= v_dly[k-1];
+                    l_dly[k] <= l_dly[k-1];
+                    f_dly[k*FW +: FW] <= f_dly[(k-1)*FW +: FW];
+                end
+            end
+            if (rst) begin
+                v_dly <= {DLAT{1'b0}};
+                l_dly <= {DLAT{1'b0}};
+                f_dly <= {DLAT*FW{1'b0}};
+            end
+        end
+        assign d_valid = v_dly[DLAT-1];
+        assign d_last = l_dly[DLAT-1];
+        assign d_fold = f_dly[(DLAT-1)*FW +: FW];
+    end else begin : g_nodly
+        assign d_valid = s_axis_tvalid;
+        assign d_last = s_axis_tlast;
+        assign d_fold = fold_reg;
+    end
+endgenerate
 
 assign s_axis_tready = en && (fold_reg == FLAST);
 assign fold = fold_reg;
@@ -79,7 +122,9 @@ assign m_axis_tdata = m_axis_tdata_reg;
 assign m_axis_tvalid = m_axis_tvalid_reg;
 assign m_axis_tlast = m_axis_tlast_reg;
 
+integer f;
 always @* begin
+    f = 0;
     fold_next = fold_reg;
     s1_acc_next = s1_acc_reg;
     s1_fold_next = s1_fold_reg;
@@ -91,17 +136,22 @@ always @* begin
     m_axis_tlast_next = m_axis_tlast_reg;
     if (en) begin
         // stage 0 -> 1
-        s1_valid_next = s_axis_tvalid;
+        s1_valid_next = d_valid;
         s1_acc_next = acc_lane;
-        s1_fold_next = fold_reg;
-        s1_last_next = s_axis_tlast;
+        s1_fold_next = d_fold;
+        s1_last_next = d_last;
         if (s_axis_tvalid) begin
             fold_next = (fold_reg == FLAST) ? {FW{1'b0}} : fold_reg + 1'b1;
         end
         // stage 2 -> output
         m_axis_tvalid_next = 1'b0;
         if (s2_valid_reg) begin
-            asm_next[s2_fold_reg*PE*ABITS +: PE*ABITS] = s2_y_reg;
+            // a decoder, not an index computation: fold f's lanes go to channels f*PE ..
+            for (f = 0; f < FOLD; f = f + 1) begin
+                if (s2_fold_reg == f[FW-1:0]) begin
+                    asm_next[f*PE*ABITS +: PE*ABITS] = s2_y_reg;
+                end
+            end
             if (s2_fold_reg == FLAST) begin
                 m_axis_tdata_next = asm_next;
                 m_axis_tvalid_next = 1'b1;

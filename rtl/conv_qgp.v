@@ -2,39 +2,49 @@
 // per-channel requantization, on a stream of 3x3 windows.
 //
 //   acc[o] = sum_i (-1)^sign[o,i] * win[tap[o,i]][i]     (golden.model.conv_qgp_acc)
-//   y[o]   = clamp((acc[o]*m[o] + b[o]) >>> SHIFT, 0, 2^ABITS-1)   (golden.model.requant)
+//   y[o]   = clamp((acc[o]*m[o] + b[o]) >>> shift, 0, 2^ABITS-1)   (golden.model.requant),
+//            computed as the number of thresholds passed (golden/thresholds.py, requant.v)
+// The adder trees sum acc[o] - nneg[o] (nneg = number of negative signs of channel o: the sign
+// is a ones' complement, qgp_lane) in SW = ACC_W + 1 bits, and the thresholds are golden's
+// minus nneg[o] (rtl/gen/params.py), so every comparison is the same as golden's on acc[o].
 //
 // Parameters:
 //   CI, CO    input / output channels (default 4, 4)
 //   BITS      input activation bits, unsigned (default 4)
 //   ACC_W     accumulator width, signed (bundle acc_bits) (default 10)
+//   TH_W      threshold width, signed (golden.thresholds.threshold_bits(ACC_W) + 1 = ACC_W + 2:
+//             a threshold minus nneg) (default 12)
 //   PE        output channels computed per cycle; CO % PE == 0; FOLD = CO/PE cycles per window
-//   M_W, B_W, PROD_W, SHIFT   requant widths and shift (bundle requant m_bits, b_bits,
-//             prod_bits, shift)
 //   ABITS     output activation bits (default 4)
-//   TS_FILE   $readmemh file, CO words of CI*5 bits, channel i at [i*5 +: 5] = {sign, tap[3:0]}
-//   M_FILE, B_FILE  $readmemh files, CO words of M_W / B_W bits (two's complement)
+//   TREE_REG  adder tree pipelining: a register every TREE_REG levels (adder_tree REG_EVERY;
+//             0 = none) (default 0)
+//   TS_FILE   $readmemh file, FOLD words of PE*CI*5 bits: word f, lane p at [p*CI*5 +: CI*5]
+//             is output channel o = f*PE + p, its input channel i at [i*5 +: 5] = {sign, tap}
+//   TH_FILE   $readmemh file, FOLD words of PE*(NT*TH_W+1) bits (NT = 2^ABITS - 1): word f,
+//             lane p at [p*(NT*TH_W+1) +: NT*TH_W+1] = channel f*PE + p's requant word
+//             {neg, T[NT], ..., T[1]} (requant.v)
 // Ports:
 //   clk, rst (synchronous, active high)
-//   s_axis_tdata[9*CI*BITS-1:0]  window (tap t, channel i at [(t*CI+i)*BITS +: BITS]), as from
-//                                window3x3; s_axis_tvalid, s_axis_tready, s_axis_tlast
+//   s_axis_tdata[9*CI*BITS-1:0]  window (layout: window_unpack), as from window3x3;
+//                                s_axis_tvalid, s_axis_tready, s_axis_tlast
 //   m_axis_tdata[CO*ABITS-1:0]   output pixel, channel o at [o*ABITS +: ABITS];
 //                                m_axis_tvalid, m_axis_tready, m_axis_tlast (tlast passed on)
 // Architecture:
-//   fold counter f = 0..FOLD-1 reads ROM words f*PE .. f*PE+PE-1 (at FOLD == 1 lane o reads
-//   word o at a constant index, so synthesis folds taps, signs, m and b to constants and the
-//   muxes become wires); per (o, i) a 9:1 mux by tap
-//   and a conditional negation, per output channel a balanced adder tree over i -> stage 1
-//   register; PE requant units (PE multipliers) -> stage 2 register; the PE results of each
-//   fold are collected and the whole CO-channel pixel is registered at the output (the fold
-//   counter, registers and handshake are conv_pipe, shared with conv_dense). A window
+//   fold counter f = 0..FOLD-1 reads ROM word f (at FOLD == 1 the one word is read at a
+//   constant index, so synthesis sees constant taps, signs and thresholds: the multiplexers
+//   become wires, the negations subtractions, the threshold compares compares with constants);
+//   per PE lane a qgp_lane (9:1 mux + sign per input channel) and an adder_tree over the CI
+//   terms (TLAT = adder_tree LAT register stages) -> stage 1 register; PE requant threshold
+//   units -> stage 2 register; the PE results of each fold are collected and the whole
+//   CO-channel pixel is registered at the output (conv_pipe, shared with conv_dense). A window
 //   is held for FOLD cycles (s_axis_tready only on the last fold). The pipeline stalls as a
 //   whole when the output register is full and not taken (s_axis_tready depends
 //   combinationally on m_axis_tready).
-// Latency: the window accepted in cycle t (its last fold) is on the output in cycle t+3;
-//   a stream of P windows offered every clock with the output always ready takes P*FOLD + 2
-//   cycles from the first window offered (tvalid) to the last output beat; the first window is
-//   accepted FOLD-1 cycles after it is offered.
+// Latency: TLAT = (TREE_REG > 0 && LV > 2) ? (LV - 2) / TREE_REG : 0 with LV = clog2(CI)
+//   (rtl/gen/params.py: tree_latency). The window accepted in cycle t (its last fold) is on the
+//   output in cycle t+3+TLAT; a stream of P windows offered every clock with the output always
+//   ready takes P*FOLD + 2 + TLAT cycles from the first window offered (tvalid) to the last
+//   output beat; the first window is accepted FOLD-1 cycles after it is offered.
 `timescale 1ns / 1ps
 `default_nettype none
 module conv_qgp #(
@@ -42,15 +52,12 @@ module conv_qgp #(
     parameter CO = 4,
     parameter BITS = 4,
     parameter ACC_W = 10,
+    parameter TH_W = 12,
     parameter PE = 4,
-    parameter M_W = 16,
-    parameter B_W = 32,
-    parameter PROD_W = 48,
-    parameter SHIFT = 16,
     parameter ABITS = 4,
+    parameter TREE_REG = 0,
     parameter TS_FILE = "",
-    parameter M_FILE = "",
-    parameter B_FILE = ""
+    parameter TH_FILE = ""
 ) (
     input  wire                   clk,
     input  wire                   rst,
@@ -66,171 +73,77 @@ module conv_qgp #(
 
 localparam FOLD = CO / PE;
 localparam FW = (FOLD > 1) ? $clog2(FOLD) : 1;
-localparam OW = (CO > 1) ? $clog2(CO) : 1;
-localparam NP = (CI > 1) ? (1 << $clog2(CI)) : 1;   // adder tree leaves (power of two)
-// FOLD == 1 adder tree: terms of TW bits (signed, +-x), level k of the tree TW + k bits wide,
-// LV levels, the exact sum SW bits wide
-localparam TW = BITS + 1;
-localparam LV = (NP > 1) ? $clog2(NP) : 0;
-localparam SW = TW + LV;
+localparam TW = BITS + 1;                        // a signed term x or ~x
+localparam SW = ACC_W + 1;                       // acc - nneg
+localparam NT = (1 << ABITS) - 1;                // thresholds per channel
+localparam QW = NT * TH_W + 1;                   // requant word per channel
+localparam LV = (CI > 1) ? $clog2(CI) : 0;       // adder tree levels
+localparam TLAT = (TREE_REG > 0 && LV > 2) ? (LV - 2) / TREE_REG : 0;
 
-// weight ROMs ts_mem, m_mem, b_mem: declared in the generate branches below
-
-// fold counter, pipeline registers and output assembly (conv_pipe); the datapaths below
-// compute acc_lane for fold and y_lane from s1_acc / s1_fold
+// fold counter, pipeline registers and output assembly (conv_pipe)
 /* verilator lint_off UNUSEDSIGNAL */  // FOLD == 1: the fold indices are always 0, unused
 wire [FW-1:0]       fold, s1_fold;
 /* verilator lint_on UNUSEDSIGNAL */
-wire [PE*ACC_W-1:0] s1_acc;
-wire [PE*ACC_W-1:0] acc_lane;  // stage 1 datapath result (combinational)
+wire                en;
+wire [PE*SW-1:0]    s1_acc;
+wire [PE*SW-1:0]    acc_lane;
 wire [PE*ABITS-1:0] y_lane;
-conv_pipe #(.CO(CO), .PE(PE), .ACC_W(ACC_W), .ABITS(ABITS), .FW(FW)) pipe (
+conv_pipe #(.CO(CO), .PE(PE), .ACC_W(SW), .ABITS(ABITS), .DLAT(TLAT), .FW(FW)) pipe (
     .clk(clk), .rst(rst),
     .s_axis_tvalid(s_axis_tvalid), .s_axis_tready(s_axis_tready), .s_axis_tlast(s_axis_tlast),
-    .fold(fold), .acc_lane(acc_lane), .s1_acc(s1_acc), .s1_fold(s1_fold), .y_lane(y_lane),
+    .fold(fold), .en(en), .acc_lane(acc_lane), .s1_acc(s1_acc), .s1_fold(s1_fold),
+    .y_lane(y_lane),
     .m_axis_tdata(m_axis_tdata), .m_axis_tvalid(m_axis_tvalid), .m_axis_tready(m_axis_tready),
     .m_axis_tlast(m_axis_tlast)
 );
 
-// stage 1 datapath: 9:1 mux + sign + adder tree per PE lane; stage 2 datapath: PE requant
-// units. FOLD == 1 (PE == CO): every lane reads its own ROM word at a constant (genvar) index,
-// so synthesis sees constant taps, signs, m and b (the 9:1 multiplexers fold to wires, the
-// negations and multipliers to constants). FOLD > 1: the fold counter addresses the ROMs.
-genvar gp, gi, gk, gn;
+// the ROM words of this fold (stage 0: taps and signs) and of the fold in stage 1 (thresholds)
+wire [PE*CI*5-1:0] ts_word;
+wire [PE*QW-1:0]   th_word;
 generate
     if (FOLD == 1) begin : g_const
-        // weight ROMs, read at constant indices only; mem2reg makes yosys turn the words into
-        // constants at elaboration, before any arithmetic is mapped
-        (* mem2reg *) reg [CI*5-1:0] ts_mem [0:CO-1];
-        (* mem2reg *) reg [M_W-1:0]  m_mem [0:CO-1];
-        (* mem2reg *) reg [B_W-1:0]  b_mem [0:CO-1];
+        // mem2reg: yosys turns the one word of each ROM into constants at elaboration, before
+        // any logic is mapped
+        (* mem2reg *) reg [PE*CI*5-1:0] ts_mem [0:0];
+        (* mem2reg *) reg [PE*QW-1:0]   th_mem [0:0];
         initial begin
             $readmemh(TS_FILE, ts_mem);
-            $readmemh(M_FILE, m_mem);
-            $readmemh(B_FILE, b_mem);
+            $readmemh(TH_FILE, th_mem);
         end
-        for (gp = 0; gp < PE; gp = gp + 1) begin : g_lane
-            wire [CI*5-1:0]      ts_word = ts_mem[gp];
-            // balanced adder tree, level by level: level k holds NP >> k sums of TW + k bits
-            // (level 0: the signed terms), each as wide as it needs to be
-            for (gk = 0; gk <= LV; gk = gk + 1) begin : g_lv
-                wire [(NP>>gk)*(TW+gk)-1:0] s;
-                if (gk == 0) begin : g_terms
-                    for (gi = 0; gi < NP; gi = gi + 1) begin : g_leaf
-                        if (gi < CI) begin : g_term
-                            // 9:1 multiplexer by a constant tap (above 8 never occurs: 0)
-                            wire [3:0]      tap = ts_word[gi*5 +: 4];
-                            wire [BITS-1:0] xsel = (tap < 4'd9)
-                                ? s_axis_tdata[(tap*CI + gi)*BITS +: BITS] : {BITS{1'b0}};
-                            wire [TW-1:0]   term = {1'b0, xsel};
-                            assign s[gi*TW +: TW] = ts_word[gi*5 + 4] ? -term : term;
-                        end else begin : g_pad
-                            assign s[gi*TW +: TW] = {TW{1'b0}};
-                        end
-                    end
-                end else begin : g_sums
-                    for (gn = 0; gn < (NP >> gk); gn = gn + 1) begin : g_node
-                        wire [TW+gk-2:0] l = g_lv[gk-1].s[(2*gn)*(TW+gk-1) +: TW+gk-1];
-                        wire [TW+gk-2:0] r = g_lv[gk-1].s[(2*gn+1)*(TW+gk-1) +: TW+gk-1];
-                        assign s[gn*(TW+gk) +: TW+gk] = {l[TW+gk-2], l} + {r[TW+gk-2], r};
-                    end
-                end
-            end
-            // the exact sum (SW bits, signed) to ACC_W bits: sign extension, or the low ACC_W
-            // bits (the same result modulo 2^ACC_W as an ACC_W-bit accumulator)
-            if (ACC_W > SW) begin : g_ext
-                assign acc_lane[gp*ACC_W +: ACC_W] =
-                    {{(ACC_W-SW){g_lv[LV].s[SW-1]}}, g_lv[LV].s};
-            end else begin : g_trunc
-                /* verilator lint_off UNUSEDSIGNAL */  // bits above ACC_W: dropped (mod 2^ACC_W)
-                wire [SW-1:0] sum = g_lv[LV].s;
-                /* verilator lint_on UNUSEDSIGNAL */
-                assign acc_lane[gp*ACC_W +: ACC_W] = sum[ACC_W-1:0];
-            end
-            requant #(
-                .ACC_W(ACC_W), .M_W(M_W), .B_W(B_W), .PROD_W(PROD_W), .SHIFT(SHIFT),
-                .ABITS(ABITS)
-            ) rq (
-                .acc(s1_acc[gp*ACC_W +: ACC_W]),
-                .m(m_mem[gp]),
-                .b(b_mem[gp]),
-                .y(y_lane[gp*ABITS +: ABITS])
-            );
-        end
-    end else begin : g_fold
-        // weight ROMs, addressed by the fold counter
-        reg [CI*5-1:0] ts_mem [0:CO-1];
-        reg [M_W-1:0]  m_mem [0:CO-1];
-        reg [B_W-1:0]  b_mem [0:CO-1];
+        assign ts_word = ts_mem[0];
+        assign th_word = th_mem[0];
+    end else begin : g_rom
+        // small ROMs (LUTs) addressed by the fold counter
+        reg [PE*CI*5-1:0] ts_mem [0:FOLD-1];
+        reg [PE*QW-1:0]   th_mem [0:FOLD-1];
         initial begin
             $readmemh(TS_FILE, ts_mem);
-            $readmemh(M_FILE, m_mem);
-            $readmemh(B_FILE, b_mem);
+            $readmemh(TH_FILE, th_mem);
         end
-        reg [PE*ACC_W-1:0] acc_r;
-        reg [ACC_W-1:0] tree [0:2*NP-1];   // one lane's adder tree (heap order), reused per lane
-        reg [CI*5-1:0]  ts_word;
-        reg [BITS-1:0]  xsel;
-        reg [3:0]       tap;
-        reg [ACC_W-1:0] term;
-        reg [OW-1:0]    oidx;
-        integer p, i, j;
-        // 32-bit ROM index temporaries: only the low OW bits address the CO-word ROMs, the
-        // upper bits are always zero (index < CO), so they are deliberately left unused.
-        /* verilator lint_off UNUSEDSIGNAL */
-        integer oi;
-        /* verilator lint_on UNUSEDSIGNAL */
+        assign ts_word = ts_mem[fold];
+        assign th_word = th_mem[s1_fold];
+    end
+endgenerate
 
-        always @* begin
-            ts_word = {CI*5{1'b0}};
-            xsel = {BITS{1'b0}};
-            tap = 4'd0;
-            term = {ACC_W{1'b0}};
-            oidx = {OW{1'b0}};
-            oi = 0;
-            p = 0;
-            i = 0;
-            j = 0;
-            acc_r = {PE*ACC_W{1'b0}};
-            for (p = 0; p < PE; p = p + 1) begin
-                oi = fold * PE + p;
-                oidx = oi[OW-1:0];
-                ts_word = ts_mem[oidx];
-                for (j = 0; j < NP; j = j + 1) begin
-                    tree[NP + j] = {ACC_W{1'b0}};
-                end
-                for (i = 0; i < CI; i = i + 1) begin
-                    // 9:1 multiplexer by tap (a tap index above 8 never occurs: the bundle
-                    // reader refuses it; it selects 0 here)
-                    tap = ts_word[i*5 +: 4];
-                    xsel = (tap < 4'd9) ? s_axis_tdata[(tap*CI + i)*BITS +: BITS]
-                                        : {BITS{1'b0}};
-                    term = {{(ACC_W-BITS){1'b0}}, xsel};
-                    tree[NP + i] = ts_word[i*5 + 4] ? -term : term;
-                end
-                for (j = NP - 1; j >= 1; j = j - 1) begin
-                    tree[j] = tree[2*j] + tree[2*j + 1];
-                end
-                acc_r[p*ACC_W +: ACC_W] = tree[1];
-            end
-        end
-        assign acc_lane = acc_r;
+// the window, channel-major
+wire [9*CI*BITS-1:0] x;
+window_unpack #(.CI(CI), .BITS(BITS)) unpack (.win(s_axis_tdata), .x(x));
 
-        for (gp = 0; gp < PE; gp = gp + 1) begin : g_rq
-            /* verilator lint_off UNUSEDSIGNAL */  // index < CO: upper bits always zero
-            wire [31:0] ch_32 = s1_fold * PE + gp;
-            /* verilator lint_on UNUSEDSIGNAL */
-            wire [OW-1:0] ch = ch_32[OW-1:0];
-            requant #(
-                .ACC_W(ACC_W), .M_W(M_W), .B_W(B_W), .PROD_W(PROD_W), .SHIFT(SHIFT),
-                .ABITS(ABITS)
-            ) rq (
-                .acc(s1_acc[gp*ACC_W +: ACC_W]),
-                .m(m_mem[ch]),
-                .b(b_mem[ch]),
-                .y(y_lane[gp*ABITS +: ABITS])
-            );
-        end
+genvar gp;
+generate
+    for (gp = 0; gp < PE; gp = gp + 1) begin : g_lane
+        wire [CI*TW-1:0] term;
+        qgp_lane #(.CI(CI), .BITS(BITS)) lane (
+            .x(x), .ts(ts_word[gp*CI*5 +: CI*5]), .term(term)
+        );
+        adder_tree #(.N(CI), .IW(TW), .OW(SW), .REG_EVERY(TREE_REG)) tree (
+            .clk(clk), .en(en), .leaf(term), .sum(acc_lane[gp*SW +: SW])
+        );
+        requant #(.ACC_W(SW), .TH_W(TH_W), .ABITS(ABITS)) rq (
+            .acc(s1_acc[gp*SW +: SW]),
+            .th(th_word[gp*QW +: QW]),
+            .y(y_lane[gp*ABITS +: ABITS])
+        );
     end
 endgenerate
 

@@ -1,70 +1,61 @@
-// requant: per-channel requantization, a pure combinational function.
-//   y = clamp((acc * m + b) >>> SHIFT, 0, 2^ABITS - 1)
-//   acc, m, b signed two's complement; >>> arithmetic (floor); computed in PROD_W bits, which
-//   the bundle guarantees hold every acc*m + b (golden.model.requant is the reference).
+// requant: per-channel requantization by thresholds, a pure combinational function equal to
+// golden.model.requant on every acc of the ACC_W-bit accumulator (golden/thresholds.py):
+//
+//   c[k] = (acc >= T[k]) xor neg        k = 1 .. NT = 2^ABITS - 1   (signed compare)
+//   y    = c[1] + c[2] + ... + c[NT]
+//
+// The thresholds of one channel are monotone (nondecreasing for neg = 0, nonincreasing for
+// neg = 1), so c is a thermometer code (c[k] = 1 exactly for k <= y) and y is its number of
+// ones, bit by bit as XORs (below): no multiplier, no adder, two LUT levels after the compares.
 //
 // Parameters:
-//   ACC_W   accumulator width, signed (default 20)
-//   M_W     multiplier width, signed (default 16)
-//   B_W     bias width, signed (default 32)
-//   PROD_W  width of acc*m + b, signed (default 48)
-//   SHIFT   right shift >= 0 (default 16)
+//   ACC_W   accumulator width, signed (default 10)
+//   TH_W    threshold width, signed (golden.thresholds.threshold_bits(ACC_W) = ACC_W + 1)
 //   ABITS   output activation bits, unsigned (default 4)
 // Ports:
-//   acc[ACC_W-1:0], m[M_W-1:0], b[B_W-1:0] in; y[ABITS-1:0] out. No clock.
+//   acc[ACC_W-1:0]; th[NT*TH_W:0] = {neg, T[NT], ..., T[1]} (T[k] at [(k-1)*TH_W +: TH_W], neg
+//   at bit NT*TH_W: the word rtl/gen/params.py writes per channel); y[ABITS-1:0]. No clock.
 `timescale 1ns / 1ps
 `default_nettype none
 module requant #(
-    parameter ACC_W = 20,
-    parameter M_W = 16,
-    parameter B_W = 32,
-    parameter PROD_W = 48,
-    parameter SHIFT = 16,
+    parameter ACC_W = 10,
+    parameter TH_W = 11,
     parameter ABITS = 4
 ) (
-    input  wire [ACC_W-1:0] acc,
-    input  wire [M_W-1:0]   m,
-    input  wire [B_W-1:0]   b,
-    output wire [ABITS-1:0] y
+    input  wire [ACC_W-1:0]              acc,
+    input  wire [((1<<ABITS)-1)*TH_W:0]  th,
+    output wire [ABITS-1:0]              y
 );
 
-// Computed in XW = max(PROD_W, ACC_W, M_W, B_W) bits: the bundle guarantees |acc*m + b| fits in
-// PROD_W, so the result is exact; the extra width only matters when an operand is wider than
-// PROD_W (e.g. a small m), and then it keeps every input bit used.
-localparam XW0 = (PROD_W > ACC_W) ? PROD_W : ACC_W;
-localparam XW1 = (XW0 > M_W) ? XW0 : M_W;
-localparam XW = (XW1 > B_W) ? XW1 : B_W;
+localparam NT = (1 << ABITS) - 1;
 
-wire signed [XW-1:0] acc_ext;
-wire signed [XW-1:0] m_ext;
-wire signed [XW-1:0] b_ext;
+wire neg = th[NT*TH_W];
+wire signed [TH_W-1:0] a = {{(TH_W-ACC_W){acc[ACC_W-1]}}, acc};
 
-// sign extension to XW (an operand as wide as XW is taken as is)
+// c[k-1] = threshold k passed
+wire [NT-1:0] c;
+genvar gk;
 generate
-    if (XW > ACC_W) begin : g_acc_ext
-        assign acc_ext = {{(XW-ACC_W){acc[ACC_W-1]}}, acc};
-    end else begin : g_acc_same
-        assign acc_ext = acc;
-    end
-    if (XW > M_W) begin : g_m_ext
-        assign m_ext = {{(XW-M_W){m[M_W-1]}}, m};
-    end else begin : g_m_same
-        assign m_ext = m;
-    end
-    if (XW > B_W) begin : g_b_ext
-        assign b_ext = {{(XW-B_W){b[B_W-1]}}, b};
-    end else begin : g_b_same
-        assign b_ext = b;
+    for (gk = 1; gk <= NT; gk = gk + 1) begin : g_cmp
+        wire signed [TH_W-1:0] t = th[(gk-1)*TH_W +: TH_W];
+        assign c[gk-1] = (a >= t) ^ neg;
     end
 endgenerate
 
-wire signed [XW-1:0] prod = acc_ext * m_ext + b_ext;
-wire signed [XW-1:0] sh = prod >>> SHIFT;
-
-wire neg = sh[XW-1];
-wire over = |sh[XW-1:ABITS];
-
-assign y = neg ? {ABITS{1'b0}} : (over ? {ABITS{1'b1}} : sh[ABITS-1:0]);
+// the number of ones of the thermometer code c, bit by bit without a carry: bit j of y is the
+// parity of the number of k <= y that are multiples of 2^j, i.e. the XOR of c[k-1] over the
+// multiples k of 2^j (bit 0: all k; the MSB: c[2^(ABITS-1) - 1] alone)
+genvar gj, gm;
+generate
+    for (gj = 0; gj < ABITS; gj = gj + 1) begin : g_bit
+        localparam NM = NT >> gj;          // multiples of 2^j in 1 .. NT
+        wire [NM-1:0] sel;
+        for (gm = 1; gm <= NM; gm = gm + 1) begin : g_mul
+            assign sel[gm-1] = c[(gm << gj) - 1];
+        end
+        assign y[gj] = ^sel;
+    end
+endgenerate
 
 endmodule
 `default_nettype wire

@@ -8,12 +8,16 @@ API
 ---
 ``layer_module(layer) -> str``
     "conv_layer" (conv_dense: DENSE=1, conv_qgp: DENSE=0) or "gsum_fc" (head).
-``layer_params(layer, abits, in_bits, out_dir, prefix, fold=1, fifo_depth=None) -> dict``
-    Verilog parameters of that module. Writes the memfiles into ``out_dir`` as
-    ``{prefix}_ts.mem`` / ``{prefix}_w.mem`` / ``{prefix}_m.mem`` / ``{prefix}_b.mem`` and returns
-    their absolute paths as *unquoted* Python ``str`` values (TS_FILE, W_FILE, M_FILE, B_FILE);
-    every other value is an ``int``. Use ``verilog_value`` to write a value into Verilog source
-    or onto a simulator command line (strings get their double quotes there).
+``layer_params(layer, abits, in_bits, out_dir, prefix, fold=1, fifo_depth=None, tree_reg=None)``
+    Verilog parameters of that module (a dict). Writes the memfiles into ``out_dir`` as
+    ``{prefix}_ts.mem`` / ``{prefix}_w.mem`` / ``{prefix}_th.mem`` (head: ``_w`` / ``_b``) and
+    returns their absolute paths as *unquoted* Python ``str`` values (TS_FILE, W_FILE, TH_FILE,
+    B_FILE); the requant is golden's thresholds (golden/thresholds.py, TH_W bits each); a
+    conv_dense layer at FOLD 1 gets its weights as the constant ``WVEC`` (a ``VBits``) instead of
+    W_FILE. Every other value is an ``int``. Use ``verilog_value`` to write a value into Verilog
+    source or onto a simulator command line (strings get their double quotes there, VBits are
+    sized hex). ``tree_reg`` = TREE_REG, the conv core's adder tree pipelining (a register every
+    that many tree levels; default ``DEFAULT_TREE_REG``).
     ``fold`` = FOLD, cycles per pixel of a conv layer (PE = CO / FOLD; a fold that does not
     divide CO is lowered to the largest divisor of CO below it). ``fifo_depth`` = FIFO_DEPTH of
     the layer's input FIFO (default: ``default_fifo_depth``).
@@ -24,7 +28,12 @@ API
 ``layer_latency(module, params) -> int``
     The fixed latency L stated in the module header: with input offered every clock and the
     output always ready, one frame takes ``H*W*FOLD + L`` cycles from the first input beat to the
-    last output beat (last output cycle - first input cycle); for gsum_fc ``H*W + L``.
+    last output beat (last output cycle - first input cycle); for gsum_fc ``H*W + L``. A conv
+    layer: ``W + 6 + POOL + tree_latency(params)``.
+``tree_latency(params) -> int``
+    Register stages inside a conv core's adder trees (adder_tree.v): ``(LV - 2) // TREE_REG``,
+    LV = clog2 of the tree's leaves (``tree_leaves``: CI for QGP, 9*CI*WBITS for a FOLD 1 dense
+    core, 9*CI folded), 0 when TREE_REG is 0.
 Folding (which FOLD each layer gets) is decided by ``rtl.gen.plan`` alone.
 """
 
@@ -34,6 +43,11 @@ import os
 import numpy as np
 
 from golden import atomic
+from golden.thresholds import layer_thresholds, threshold_bits
+
+# adder tree pipelining of the conv cores (TREE_REG: a register every this many tree levels,
+# 0 = none); chosen by measurement (docs/INTERFACES.md)
+DEFAULT_TREE_REG = 3
 
 MODULES = {"conv_dense": "conv_layer", "conv_qgp": "conv_layer", "gsum_fc": "gsum_fc"}
 
@@ -47,9 +61,12 @@ def layer_module(layer):
 
 
 def verilog_value(v):
-    """A parameter value as Verilog source text: str -> "quoted", int -> decimal."""
+    """A parameter value as Verilog source text: str -> "quoted", VBits -> sized hex
+    (``W'h...``), int -> decimal."""
     if isinstance(v, str):
         return '"' + v.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    if isinstance(v, VBits):
+        return "%d'h%x" % (v.width, int(v))
     return str(int(v))
 
 
@@ -81,22 +98,66 @@ def default_fifo_depth(layer, fold):
     return 2 if fold <= 1 else max(2, int(layer["width"]))
 
 
-def _requant_params(layer, prefix, out_dir):
-    rq = layer["requant"]
-    m_w, b_w = int(rq["m_bits"]), int(rq["b_bits"])
-    m = np.asarray(rq["m"]).reshape(-1)
-    b = np.asarray(rq["b"]).reshape(-1)
+def _lane_words(per_channel, width, fold):
+    """Fold-major ROM words from one value per output channel: word f holds channels
+    f*PE .. f*PE+PE-1 (PE = CO / fold), channel f*PE + p at bits [p*width +: width]."""
+    co = len(per_channel)
+    pe = co // fold
+    words = []
+    for f in range(fold):
+        word = 0
+        for p in range(pe):
+            word |= int(per_channel[f * pe + p]) << (p * width)
+        words.append(word)
+    return words
+
+
+def threshold_word_bits(acc_bits, abits):
+    """Bits of one channel's requant word {neg, T[NT]..T[1]} (rtl/requant.v)."""
+    return ((1 << int(abits)) - 1) * threshold_bits(acc_bits) + 1
+
+
+def qgp_acc_offset(layer):
+    """Per output channel of a conv_qgp layer, the number of negative signs nneg: conv_qgp's
+    adder trees sum acc - nneg (qgp_lane.v: a sign is a ones' complement), so its thresholds are
+    golden's minus nneg, one bit wider (acc_bits + 1 bits hold acc - nneg for every acc)."""
+    return [int(v) for v in (np.asarray(layer["sign"]).reshape(int(layer["out_channels"]), -1) != 0).sum(axis=1)]
+
+
+def _requant_params(layer, abits, prefix, out_dir, fold):
+    """TH_W and TH_FILE: golden's thresholds (golden/thresholds.py), one word per channel
+    {neg, T[NT], ..., T[1]}, T[k] at [(k-1)*TH_W +: TH_W], laid out fold-major; conv_qgp: minus
+    ``qgp_acc_offset`` and one bit wider."""
+    aw = int(layer["acc_bits"])
+    t, neg = layer_thresholds(layer, abits)
+    if layer["type"] == "conv_qgp":
+        aw += 1
+        t = t - np.asarray(qgp_acc_offset(layer), dtype=np.int64)[:, None]
+    tw = threshold_bits(aw)
+    per = []
+    for o in range(t.shape[0]):
+        word = int(neg[o]) << (t.shape[1] * tw)
+        for k in range(t.shape[1]):
+            word |= _mask(t[o, k], tw) << (k * tw)
+        per.append(word)
+    qw = threshold_word_bits(aw, abits)
     return {
-        "M_W": m_w,
-        "B_W": b_w,
-        "PROD_W": int(rq["prod_bits"]),
-        "SHIFT": int(rq["shift"]),
-        "M_FILE": write_memfile(os.path.join(out_dir, f"{prefix}_m.mem"), [_mask(v, m_w) for v in m], m_w),
-        "B_FILE": write_memfile(os.path.join(out_dir, f"{prefix}_b.mem"), [_mask(v, b_w) for v in b], b_w),
+        "TH_W": tw,
+        "TH_FILE": write_memfile(os.path.join(out_dir, f"{prefix}_th.mem"),
+                                 _lane_words(per, qw, fold), qw * len(per) // fold),
     }
 
 
-def layer_params(layer, abits, in_bits, out_dir, prefix, fold=1, fifo_depth=None):
+class VBits(int):
+    """An int parameter written as a sized hex literal (wide Verilog vector parameters)."""
+
+    def __new__(cls, value, width):
+        obj = super().__new__(cls, value)
+        obj.width = int(width)
+        return obj
+
+
+def layer_params(layer, abits, in_bits, out_dir, prefix, fold=1, fifo_depth=None, tree_reg=None):
     """Verilog parameters (and memfiles) for the module implementing ``layer``; see module doc."""
     t = layer["type"]
     abits, in_bits = int(abits), int(in_bits)
@@ -138,24 +199,24 @@ def layer_params(layer, abits, in_bits, out_dir, prefix, fold=1, fifo_depth=None
     if t == "conv_dense":
         wb = int(layer["wbits"])
         w = np.asarray(layer["weight"]).reshape(co, ci * 9)  # index i*9 + t, t = ky*3 + kx
-        words = []
+        per = []
         for o in range(co):
             word = 0
             for j in range(ci * 9):
                 word |= _mask(w[o, j], wb) << (j * wb)
-            words.append(word)
+            per.append(word)
         p.update(WBITS=wb)
     else:
         if in_bits != abits:
             raise ValueError(f"rtl.gen.params: conv_qgp input bits {in_bits} != abits {abits}")
         tap = np.asarray(layer["tap"]).reshape(co, ci)
         sign = np.asarray(layer["sign"]).reshape(co, ci)
-        words = []
+        per = []
         for o in range(co):
             word = 0
             for i in range(ci):
                 word |= ((int(sign[o, i]) & 1) << 4 | (int(tap[o, i]) & 15)) << (i * 5)
-            words.append(word)
+            per.append(word)
     p.update(
         ABITS=abits,
         W=int(layer["width"]),
@@ -164,27 +225,53 @@ def layer_params(layer, abits, in_bits, out_dir, prefix, fold=1, fifo_depth=None
         PE=co // fold,
         POOL=1 if layer.get("pool") else 0,
         FIFO_DEPTH=int(fifo_depth),
+        TREE_REG=int(DEFAULT_TREE_REG if tree_reg is None else tree_reg),
     )
-    p.update(_requant_params(layer, prefix, out_dir))
+    p.update(_requant_params(layer, abits, prefix, out_dir, fold))
     if t == "conv_dense":
-        p["W_FILE"] = write_memfile(os.path.join(out_dir, f"{prefix}_w.mem"), words, ci * 9 * p["WBITS"])
+        lw = ci * 9 * p["WBITS"]
+        if fold == 1:
+            # constant weights: synthesis turns them into shifts and adds (conv_dense.v)
+            p["WVEC"] = VBits(sum(wd << (o * lw) for o, wd in enumerate(per)), co * lw)
+        else:
+            p["W_FILE"] = write_memfile(os.path.join(out_dir, f"{prefix}_w.mem"),
+                                        _lane_words(per, lw, fold), lw * (co // fold))
     else:
-        p["TS_FILE"] = write_memfile(os.path.join(out_dir, f"{prefix}_ts.mem"), words, ci * 5)
+        p["TS_FILE"] = write_memfile(os.path.join(out_dir, f"{prefix}_ts.mem"),
+                                     _lane_words(per, ci * 5, fold), ci * 5 * (co // fold))
     return p
+
+
+def tree_leaves(params):
+    """Leaves of one output channel's adder tree in a conv core (conv_qgp.v / conv_dense.v)."""
+    ci = int(params["CI"])
+    if int(params.get("DENSE", 0)):
+        fold = int(params["CO"]) // int(params["PE"])
+        return 9 * ci * (int(params["WBITS"]) if fold == 1 else 1)
+    return ci
+
+
+def tree_latency(params):
+    """Register stages inside a conv core's adder tree (adder_tree.v LAT):
+    (LV - 2) // TREE_REG for TREE_REG > 0 and LV = clog2(leaves) > 2, else 0."""
+    r = int(params.get("TREE_REG", 0))
+    lv = max(0, (tree_leaves(params) - 1).bit_length())
+    return (lv - 2) // r if r > 0 and lv > 2 else 0
 
 
 def layer_latency(module, params):
     """Fixed latency L of the module header's statement (see module doc)."""
     if module == "conv_layer":
-        return int(params["W"]) + 6 + (1 if params.get("POOL") else 0)
+        return int(params["W"]) + 6 + (1 if params.get("POOL") else 0) + tree_latency(params)
     if module == "gsum_fc":
         return int(params["CI"]) + int(params["K"]) - 1
     raise ValueError(f"rtl.gen.params: unknown module {module!r}")
 
 
-def layer_info(layer, abits, in_bits, out_dir, prefix, fold=1, fifo_depth=None):
+def layer_info(layer, abits, in_bits, out_dir, prefix, fold=1, fifo_depth=None, tree_reg=None):
     module = layer_module(layer)
-    p = layer_params(layer, abits, in_bits, out_dir, prefix, fold=fold, fifo_depth=fifo_depth)
+    p = layer_params(layer, abits, in_bits, out_dir, prefix, fold=fold, fifo_depth=fifo_depth,
+                     tree_reg=tree_reg)
     if module == "gsum_fc":
         in_w = p["CI"] * p["BITS"]
         out_w = p["K"] * p["LOGIT_W"] + p["CLASS_W"]

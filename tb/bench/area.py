@@ -241,12 +241,12 @@ def designs(layer, abits, work, seed=0, co_sample=None):
     rq["b"] = np.asarray(rq["b"])[:n]
     sub["requant"] = rq
     p = P.layer_params(sub, abits, abits, d, "conv", fold=1)
-    keep = ("CI", "CO", "ACC_W", "M_W", "B_W", "PROD_W", "SHIFT", "ABITS", "TS_FILE", "M_FILE",
-            "B_FILE")
+    keep = ("CI", "CO", "ACC_W", "TH_W", "ABITS", "TREE_REG", "TS_FILE", "TH_FILE")
     cp = {k: p[k] for k in keep}
     cp.update(BITS=bits, PE=n)
-    add("qgp_layer_rom", [RTL / "requant.v", RTL / "conv_pipe.v", RTL / "conv_qgp.v"], "conv_qgp", cp, n,
-        "rtl/conv_qgp.v at PE=CO: ROM taps + requant + output register",
+    add("qgp_layer_rom", [RTL / f"{m}.v" for m in ("requant", "conv_pipe", "conv_qgp", "qgp_lane",
+                                                    "window_unpack", "adder_tree")], "conv_qgp", cp, n,
+        "rtl/conv_qgp.v at PE=CO: ROM taps + threshold requant + output register",
         _ports(win, n * abits, last=True))
     return out
 

@@ -10,7 +10,7 @@ import pytest
 import cocotb
 
 from golden import model
-from rtl.gen.params import layer_params
+from rtl.gen.params import layer_params, tree_latency
 from tb.common import backpressure_patterns, idle_patterns
 from tb.common.frames import channel_fmt, pixel_beats, window_frames
 from tb.common.layers import load_layer, random_conv_layer, save_layer
@@ -48,9 +48,9 @@ async def run_test(dut, idle, backpressure):
     await tb.wait_done(timeout_cycles=8 * pix * fold + 100)
     tb.check()
     if idle == "none" and backpressure == "none":
-        # module header: P*FOLD + 2 cycles from the first window offered to the last output
+        # module header: P*FOLD + 2 + TLAT cycles from the first window offered to the last output
         got = tb.monitor.cycles[-1] - tb.source.first_valid_cycle
-        want = pix * fold + 2
+        want = pix * fold + 2 + tree_latency(dict(p, DENSE=int("WBITS" in p)))
         assert got == want, f"timing: {got} cycles, expected {want}"
 
 
@@ -73,28 +73,41 @@ async def test_reset_mid_frame(dut):
 def conv_module_params(kind, L, name):
     """Parameters of the bare conv module from rtl.gen.params' layer parameters."""
     lp = layer_params(L, L["abits"], L["in_bits"], str(BUILD / "mem" / name), name,
-                      fold=L["fold"])
-    keep = ["CI", "CO", "ACC_W", "PE", "M_W", "B_W", "PROD_W", "SHIFT", "ABITS", "M_FILE", "B_FILE"]
+                      fold=L["fold"], tree_reg=L.get("tree_reg"))
+    keep = ["CI", "CO", "ACC_W", "TH_W", "PE", "ABITS", "TREE_REG", "TH_FILE"]
     p = {k: lp[k] for k in keep}
     if kind == "conv_qgp":
         p.update(BITS=lp["IN_BITS"], TS_FILE=lp["TS_FILE"])
     else:
-        p.update(IN_BITS=lp["IN_BITS"], WBITS=lp["WBITS"], W_FILE=lp["W_FILE"])
+        p.update(IN_BITS=lp["IN_BITS"], WBITS=lp["WBITS"])
+        p.update({k: lp[k] for k in ("WVEC", "W_FILE") if k in lp})
     return p
 
 
-def run_conv(kind, ci, co, fold, h, w, in_bits, seed):
-    name = f"{kind}_{ci}_{co}_{fold}_{h}x{w}_{in_bits}_{seed}"
-    L = random_conv_layer(np.random.default_rng(seed), kind, ci, co, h, w, in_bits=in_bits)
+def run_conv(kind, ci, co, fold, h, w, in_bits, seed, tree_reg=None, extreme=None):
+    name = f"{kind}_{ci}_{co}_{fold}_{h}x{w}_{in_bits}_{seed}_r{tree_reg}_{extreme}"
+    L = random_conv_layer(np.random.default_rng(seed), kind, ci, co, h, w, in_bits=in_bits,
+                          extreme=extreme)
     L["fold"] = fold
+    L["tree_reg"] = tree_reg
     path = save_layer(L, str(BUILD / "mem" / name / "layer.pkl"))
     params = conv_module_params(kind, L, name)
     build_and_test(kind, sources_for(kind), params, os.environ.get("TB_MODULE", __name__),
                    extra_env={"TB_LAYER": path}, name=name)
 
 
-@pytest.mark.parametrize("kind,ci,co,fold,in_bits", [
-    ("conv_qgp", 1, 2, 1, 4), ("conv_qgp", 4, 6, 3, 4), ("conv_qgp", 7, 8, 2, 4),
-    ("conv_dense", 1, 2, 1, 8), ("conv_dense", 1, 6, 2, 8), ("conv_dense", 3, 4, 4, 4)])
-def test_conv(kind, ci, co, fold, in_bits):
-    run_conv(kind, ci, co, fold, 4, 5, in_bits, seed=ci * 100 + co)
+@pytest.mark.parametrize("kind,ci,co,fold,in_bits,tree_reg", [
+    ("conv_qgp", 1, 2, 1, 4, 1), ("conv_qgp", 4, 6, 3, 4, 0), ("conv_qgp", 7, 8, 2, 4, 1),
+    ("conv_qgp", 9, 4, 1, 4, 2), ("conv_qgp", 16, 6, 2, 4, 0),
+    ("conv_dense", 1, 2, 1, 8, 0), ("conv_dense", 1, 6, 2, 8, 1), ("conv_dense", 3, 4, 4, 4, 2),
+    ("conv_dense", 2, 3, 1, 8, 2)])
+def test_conv(kind, ci, co, fold, in_bits, tree_reg):
+    run_conv(kind, ci, co, fold, 4, 5, in_bits, seed=ci * 100 + co, tree_reg=tree_reg)
+
+
+@pytest.mark.parametrize("kind,extreme", [("conv_dense", "max"), ("conv_dense", "min"),
+                                          ("conv_qgp", "max"), ("conv_qgp", "min")])
+def test_conv_extreme(kind, extreme):
+    # accumulators at their limits (every weight / sign at its extreme), FOLD 1, pipelined tree
+    run_conv(kind, 3, 4, 1, 4, 5, 8 if kind == "conv_dense" else 4, seed=11, tree_reg=1,
+             extreme=extreme)

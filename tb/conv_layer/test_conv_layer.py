@@ -97,13 +97,13 @@ async def test_soak(dut):
 
 
 def run_layer_module(kind, ci, co, h, w, fold, pool, in_bits, seed, soak=False, extreme=None,
-                     fifo_depth=None, test_module=None):
-    name = f"{kind}_L_{ci}_{co}_{h}x{w}_f{fold}_p{int(pool)}_{in_bits}_{seed}_{extreme}"
+                     fifo_depth=None, test_module=None, tree_reg=None):
+    name = f"{kind}_L_{ci}_{co}_{h}x{w}_f{fold}_p{int(pool)}_{in_bits}_{seed}_{extreme}_r{tree_reg}"
     L = random_conv_layer(np.random.default_rng(seed), kind, ci, co, h, w, pool=pool,
                           in_bits=in_bits, extreme=extreme)
     path = save_layer(L, str(BUILD / "mem" / name / "layer.pkl"))
     params = layer_params(L, L["abits"], in_bits, str(BUILD / "mem" / name), name, fold=fold,
-                          fifo_depth=fifo_depth)
+                          fifo_depth=fifo_depth, tree_reg=tree_reg)
     module = layer_module(L)
     build_and_test(module, sources_for(module), params, test_module or __name__,
                    extra_env={"TB_LAYER": path, "TB_SOAK": "1" if soak else "0"}, name=name)
@@ -120,3 +120,13 @@ def run_layer_module(kind, ci, co, h, w, fold, pool, in_bits, seed, soak=False, 
 def test_conv_layer(kind, ci, co, h, w, fold, pool, in_bits, soak, extreme):
     seed = ci * (31 if kind == "conv_qgp" else 17) + co
     run_layer_module(kind, ci, co, h, w, fold, pool, in_bits, seed=seed, soak=soak, extreme=extreme)
+
+
+@pytest.mark.parametrize("kind,ci,co,fold,in_bits", [
+    ("conv_qgp", 9, 4, 2, 4),     # folded, adder tree registered after levels 2 and 3
+    ("conv_dense", 1, 3, 1, 8),   # constant CSD weights, 72-leaf tree registered after levels 2..6
+])
+def test_conv_layer_pipelined(kind, ci, co, fold, in_bits):
+    # TREE_REG 1: the deepest pipelining; exact cycles (layer_latency), soak under backpressure
+    run_layer_module(kind, ci, co, 4, 6, fold, True, in_bits, seed=ci + co, soak=True,
+                     tree_reg=1)

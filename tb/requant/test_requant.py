@@ -1,5 +1,6 @@
-"""requant (combinational) vs golden.model.requant: random and extreme acc / m / b, negative
-values, floor of the arithmetic shift, clamping at both ends."""
+"""requant (threshold unit, combinational) vs golden.model.requant: golden's thresholds
+(golden/thresholds.py) for random and extreme m / b / shift (m < 0, m == 0, |m| = 1, outputs
+clamped at both ends), every acc of the ACC_W-bit accumulator."""
 
 import numpy as np
 import pytest
@@ -8,53 +9,56 @@ import cocotb
 from cocotb.triggers import Timer
 
 from golden import model
+from golden.thresholds import channel_thresholds, threshold_bits
 from tb.common.runner import build_and_test, sources_for
 from tb.common.tb import tb_params
 
 
-def s_range(bits):
-    return -(1 << (bits - 1)), (1 << (bits - 1)) - 1
+def channels(aw, ab, rng):
+    """(m, b, shift) per test channel: extremes first, then random."""
+    lo, hi = -(1 << (aw - 1)), (1 << (aw - 1)) - 1
+    span = 1 << ab
+    out = [(0, 0, 0), (0, 5 << 3, 3), (0, -1, 0), (1, 0, 0), (-1, 0, 0), (1, span << 4, 4),
+           (-1, -(span << 4), 4), ((1 << 20) - 1, 0, 0), (-(1 << 20), 1 << 30, 2),
+           (3, -(3 * hi), 0), (-3, 3 * lo, 1)]
+    for _ in range(8):
+        shift = int(rng.integers(0, 12))
+        # about the full output range over the accumulator range, some clamping
+        mag = max(1, (span << shift) // max(1, hi))
+        m = int(rng.integers(1, 4 * mag + 2)) * (1 if rng.random() < 0.6 else -1)
+        b = int(rng.integers(-(span << shift), span << shift))
+        out.append((m, b, shift))
+    return out
 
 
 @cocotb.test()
-async def test_requant_random(dut):
+async def test_requant_exhaustive(dut):
     p = tb_params()
-    aw, mw, bw, pw, sh, ab = p["ACC_W"], p["M_W"], p["B_W"], p["PROD_W"], p["SHIFT"], p["ABITS"]
-    rng = np.random.default_rng(aw * 1000 + mw)
-    alo, ahi = s_range(aw)
-    mlo, mhi = s_range(mw)
-    blo, bhi = s_range(bw)
-    plo, phi = s_range(pw)
-    cases = [(a, m, b) for a in (alo, ahi, 0, -1, 1) for m in (mlo, mhi, -1, 1, 0) for b in (blo, bhi, 0)]
-    cases += list(zip(rng.integers(alo, ahi + 1, 400), rng.integers(mlo, mhi + 1, 400),
-                      rng.integers(blo, bhi + 1, 400)))
-    # small values around the shift boundary: exercises floor on negatives
-    cases += [(int(a), 1, int(b)) for a in range(-9, 10) for b in (-(1 << sh) + 1, -1, 0, (1 << sh) - 1)]
+    aw, tw, ab = p["ACC_W"], p["TH_W"], p["ABITS"]
+    assert tw == threshold_bits(aw)
+    rng = np.random.default_rng(aw * 100 + ab)
+    accs = np.arange(-(1 << (aw - 1)), 1 << (aw - 1), dtype=np.int64)
     checked = 0
-    for a, m, b in cases:
-        a, m, b = int(a), int(m), int(b)
-        if not plo <= a * m + b <= phi:
-            continue   # outside the declared PROD_W: a bundle never declares this
-        dut.acc.value = a & ((1 << aw) - 1)
-        dut.m.value = m & ((1 << mw) - 1)
-        dut.b.value = b & ((1 << bw) - 1)
-        await Timer(1, unit="ns")
-        assert dut.y.value.is_resolvable, f"X/Z on y for acc={a} m={m} b={b}"
-        want = int(model.requant(np.array([[[[a]]]]), [m], [b], sh, ab)[0, 0, 0, 0])
-        got = int(dut.y.value)
-        assert got == want, f"acc={a} m={m} b={b}: got {got}, want {want}"
-        checked += 1
-    assert checked > 300
+    for m, b, shift in channels(aw, ab, rng):
+        t, neg = channel_thresholds(m, b, shift, ab, aw)
+        word = int(neg) << (len(t) * tw)
+        for k, v in enumerate(t):
+            word |= (v & ((1 << tw) - 1)) << (k * tw)
+        dut.th.value = word
+        want = model.requant(accs.reshape(1, 1, 1, -1), [m], [b], shift, ab).reshape(-1)
+        for a, w in zip(accs, want):
+            dut.acc.value = int(a) & ((1 << aw) - 1)
+            await Timer(1, unit="ns")
+            assert dut.y.value.is_resolvable, f"X/Z on y for acc={a} m={m} b={b}"
+            got = int(dut.y.value)
+            assert got == int(w), f"acc={a} m={m} b={b} shift={shift}: got {got}, want {int(w)}"
+            checked += 1
+    assert checked >= 19 * len(accs)
     dut._log.info("%d requant cases checked", checked)
 
 
-@pytest.mark.parametrize("aw,mw,bw,pw,sh,ab", [
-    (10, 8, 12, 18, 6, 4),     # typical
-    (20, 3, 17, 20, 12, 4),    # small m: PROD_W == ACC_W
-    (19, 13, 30, 30, 24, 2),   # wide bias, ABITS 2
-    (12, 16, 24, 36, 0, 8),    # no shift, 8-bit output
-])
-def test_requant(aw, mw, bw, pw, sh, ab):
-    params = {"ACC_W": aw, "M_W": mw, "B_W": bw, "PROD_W": pw, "SHIFT": sh, "ABITS": ab}
+@pytest.mark.parametrize("aw,ab", [(6, 4), (8, 2), (5, 1), (7, 3)])
+def test_requant(aw, ab):
+    params = {"ACC_W": aw, "TH_W": threshold_bits(aw), "ABITS": ab}
     build_and_test("requant", sources_for("requant"), params, __name__,
-                   extra_env={"TB_SEED": "1"}, name=f"requant_{aw}_{mw}_{bw}_{pw}_{sh}_{ab}")
+                   extra_env={"TB_SEED": "1"}, name=f"requant_{aw}_{ab}")

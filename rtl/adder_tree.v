@@ -1,0 +1,104 @@
+// adder_tree: balanced binary adder tree over N signed leaves, with optional pipeline registers
+// every REG_EVERY levels (FINN MVAU style), stalled as a whole by en.
+//
+//   sum = (leaf[0] + leaf[1] + ... + leaf[N-1]) mod 2^OW     (two's complement)
+//
+// The caller chooses OW wide enough for the exact sum (then sum is exact); level k of the tree
+// holds NP >> k partial sums of min(IW + k, OW) bits (NP = N rounded up to a power of two, the
+// padding leaves are 0; a constant-0 leaf costs nothing after synthesis), LV = log2(NP) levels.
+//
+// Parameters:
+//   N          leaves (>= 1)
+//   IW         leaf width, signed (>= 1; a leaf wider than OW contributes its low OW bits)
+//   OW         sum width, signed (>= 1)
+//   REG_EVERY  0: purely combinational. R > 0: a register after level k for every k with
+//              2 <= k < LV and (LV - k) % R == 0 (the last R levels, the R before them, ...;
+//              the leaves, the wide first level and the final sum are never registered here:
+//              the caller registers the sum). LAT = (REG_EVERY > 0 && LV > 2) ?
+//              (LV - 2) / REG_EVERY : 0 register stages (rtl/gen/params.py: tree_latency).
+// Ports:
+//   clk; en (all tree registers load when en = 1, hold otherwise); leaf[N*IW-1:0] (leaf j at
+//   [j*IW +: IW]); sum[OW-1:0] = the sum of the leaves presented LAT enabled cycles earlier.
+//   No reset: the registers only carry data; the caller's valid bits travel alongside.
+`timescale 1ns / 1ps
+`default_nettype none
+module adder_tree #(
+    parameter N = 4,
+    parameter IW = 5,
+    parameter OW = 7,
+    parameter REG_EVERY = 0
+) (
+    /* verilator lint_off UNUSEDSIGNAL */  // no register stage (REG_EVERY 0, a shallow tree)
+    input  wire          clk,
+    input  wire          en,
+    /* verilator lint_on UNUSEDSIGNAL */
+    input  wire [N*IW-1:0] leaf,
+    output wire [OW-1:0] sum
+);
+
+localparam LV = (N > 1) ? $clog2(N) : 0;
+localparam NP = 1 << LV;
+
+// width of level k: min(IW + k, OW)
+function integer lw;
+    input integer k;
+    begin
+        lw = (IW + k < OW) ? IW + k : OW;
+    end
+endfunction
+
+genvar gk, gn;
+generate
+    for (gk = 0; gk <= LV; gk = gk + 1) begin : g_lv
+        // s: level k as computed; q: level k as seen by level k + 1 (registered or not)
+        wire [(NP>>gk)*lw(gk)-1:0] s;
+        wire [(NP>>gk)*lw(gk)-1:0] q;
+        if (gk == 0) begin : g_leaves
+            // leaf j to lw(0) = min(IW, OW) bits (the low OW bits of a wider leaf: mod 2^OW);
+            // padding leaves 0
+            for (gn = 0; gn < NP; gn = gn + 1) begin : g_leaf
+                if (gn < N) begin : g_in
+                    /* verilator lint_off UNUSEDSIGNAL */  // IW > OW: high bits dropped (mod 2^OW)
+                    wire [IW-1:0] v = leaf[gn*IW +: IW];
+                    /* verilator lint_on UNUSEDSIGNAL */
+                    assign s[gn*lw(0) +: lw(0)] = v[lw(0)-1:0];
+                end else begin : g_pad
+                    assign s[gn*lw(0) +: lw(0)] = {lw(0){1'b0}};
+                end
+            end
+        end else begin : g_sums
+            for (gn = 0; gn < (NP >> gk); gn = gn + 1) begin : g_node
+                wire [lw(gk-1)-1:0] l = g_lv[gk-1].q[(2*gn)*lw(gk-1) +: lw(gk-1)];
+                wire [lw(gk-1)-1:0] r = g_lv[gk-1].q[(2*gn+1)*lw(gk-1) +: lw(gk-1)];
+                if (lw(gk) > lw(gk-1)) begin : g_grow
+                    // one bit wider: sign-extend both operands
+                    assign s[gn*lw(gk) +: lw(gk)] = {l[lw(gk-1)-1], l} + {r[lw(gk-1)-1], r};
+                end else begin : g_cap
+                    // already OW bits: modulo 2^OW
+                    assign s[gn*lw(gk) +: lw(gk)] = l + r;
+                end
+            end
+        end
+        if (REG_EVERY > 0 && gk >= 2 && gk < LV && ((LV - gk) % (REG_EVERY > 0 ? REG_EVERY : 1)) == 0)
+        begin : g_reg
+            reg [(NP>>gk)*lw(gk)-1:0] r = {((NP>>gk)*lw(gk)){1'b0}};
+            always @(posedge clk) begin
+                if (en) begin
+                    r <= s;
+                end
+            end
+            assign q = r;
+        end else begin : g_wire
+            assign q = s;
+        end
+    end
+    // the root, to OW bits: sign extension (a narrow tree) or as is (lw(LV) == OW)
+    if (lw(LV) < OW) begin : g_ext
+        assign sum = {{(OW-lw(LV)){g_lv[LV].q[lw(LV)-1]}}, g_lv[LV].q};
+    end else begin : g_root
+        assign sum = g_lv[LV].q;
+    end
+endgenerate
+
+endmodule
+`default_nettype wire
