@@ -34,6 +34,7 @@ JOBS = [
     ("gsum_fc", "shape", "frame shape: one output beat with tlast per input frame (F=3)"),
     ("window3x3", "bmc", "AXIS rules, reset state, frame shape (4x2), no window created/lost (in - out <= W+2, drains after tlast)"),
     ("conv_pipe", "bmc", "AXIS rules, reset state, frame shape (F=3), no pixel created/lost (in - out <= 3, drains), FOLD=2"),
+    ("conv_pipe", "bmc_dlat2", "the same with DLAT=2 datapath register stages (in - out <= 5)"),
 ]
 
 # why each BMC depth suffices (printed under the table)
@@ -43,7 +44,7 @@ WHY = {
     "maxpool2": "30 cycles: reset + 3 frames of 8 beats (each frame's 2 outputs 1 cycle after its odd/odd beats) + stalls",
     "gsum_fc": "24 cycles: a frame is 3 beats + CI + K = 4 cycles of FC/argmax: 3 frames with stalls",
     "window3x3": "20 cycles: reset + 8 beats + W+1 = 5 flush shifts + 1 output register = 15 for a full frame, 5 to spare",
-    "conv_pipe": "20 cycles: a 3-window frame at FOLD 2 takes 6 cycles + 3 pipeline = 9: two full frames",
+    "conv_pipe": "20 cycles: a 3-window frame at FOLD 2 takes 6 cycles + 3 (+ DLAT) pipeline = 9 (11): a full frame with stalls",
 }
 
 
