@@ -220,6 +220,16 @@ def run_compare(spec_name="short", out="models/compare", runs="runs/compare", on
             continue
         run_dir = runs / name
         final = run_dir / "final.pt"
+        bdir = out / name
+        if cfg["conv"] != "float" and not final.is_file() and _bundle_config(bdir) == cfg:
+            # exported in an earlier session whose runs/ is gone: the bundle holds the row's figures
+            rec = _record_from_bundle(bdir, spec, row, cfg, limit_batches)
+            _regress_row(rec, bdir, n_reg, jobs, failed, log)
+            rows[name] = rec
+            write_results(res_path, spec, rows)
+            plot([r for r in rows.values() if r.get("accuracy") is not None], Path(png))
+            log(f"{name}: accuracy {rec['accuracy']:.4f} (golden, {rec['images']} images) from {bdir}")
+            continue
         if not _final_matches(final, cfg):
             if no_train:
                 log(f"{name}: not trained yet ({run_dir}), skipped (--no-train)")
@@ -244,18 +254,10 @@ def run_compare(spec_name="short", out="models/compare", runs="runs/compare", on
             rec.update(accuracy=s["final_float_test_acc"], accuracy_source="torch",
                        images=int(len(datasets.load(cfg["dataset"], "test", data_dir)[1])), bundle=None)
         else:
-            bdir = out / name
             export_run(run_dir, bdir, data_dir=data_dir)
             acc = json.loads((bdir / "model.json").read_text())["accuracy"]
             rec.update(accuracy=acc["golden"], images=acc["images"], accuracy_source="golden", bundle=str(bdir))
-            log(f"{name}: RTL regression on {n_reg} images ...")
-            t0 = time.time()
-            g = regress(bdir, n_reg, jobs, Path("build") / "compare" / f"regress-{name}.json")
-            rec["regress"] = {"images": g["images"], "mismatches": g["mismatches"],
-                              "cycles_per_image": g.get("cycles_per_image"), "seconds": round(time.time() - t0, 1)}
-            if g["mismatches"]:
-                failed.append(name)
-                log(f"{name}: RTL != golden on {g['mismatches']} of {g['images']} images")
+            _regress_row(rec, bdir, n_reg, jobs, failed, log)
         rows[name] = rec
         write_results(res_path, spec, rows)
         plot([r for r in rows.values() if r.get("accuracy") is not None], Path(png))
@@ -264,6 +266,37 @@ def run_compare(spec_name="short", out="models/compare", runs="runs/compare", on
     if failed:
         raise QGPError(str(res_path), "regress", f"RTL mismatches in rows {', '.join(failed)}")
     return read_results(res_path)
+
+
+def _regress_row(rec: dict, bdir: Path, n_reg: int, jobs: int, failed: list, log):
+    name = rec["name"]
+    log(f"{name}: RTL regression on {n_reg} images ...")
+    t0 = time.time()
+    g = regress(bdir, n_reg, jobs, Path("build") / "compare" / f"regress-{name}.json")
+    rec["regress"] = {"images": g["images"], "mismatches": g["mismatches"],
+                      "cycles_per_image": g.get("cycles_per_image"), "seconds": round(time.time() - t0, 1)}
+    if g["mismatches"]:
+        failed.append(name)
+        log(f"{name}: RTL != golden on {g['mismatches']} of {g['images']} images")
+
+
+def _bundle_config(bdir: Path):
+    mj = bdir / "model.json"
+    if not mj.is_file():
+        return None
+    return json.loads(mj.read_text()).get("training", {}).get("config")
+
+
+def _record_from_bundle(bdir: Path, spec: dict, row: dict, cfg: dict, limit_batches) -> dict:
+    meta = json.loads((bdir / "model.json").read_text())
+    t, acc = meta["training"], meta["accuracy"]
+    return {"name": row["name"], "conv": cfg["conv"], "note": row.get("note"), "spec": spec["name"],
+            "epochs": cfg["train"]["epochs"], "images": acc["images"], "accuracy": acc["golden"],
+            "accuracy_source": "golden", "torch_accuracy": t.get("final_float_test_acc"),
+            "val_accuracy": t.get("final_val_acc"), "selected_epoch": t.get("selected_epoch"),
+            "validation": t.get("validation"), "weight_bits": weight_memory_bits(cfg),
+            "conv_bits_per_kernel": conv_weight_bits(cfg), "train_seconds": t.get("train_seconds"),
+            "limit_batches": limit_batches, "bundle": str(bdir)}
 
 
 def _final_matches(final: Path, cfg: dict) -> bool:
