@@ -4,15 +4,14 @@ import os
 import tempfile
 
 
-def write_text(path, text):
-    """Write ``text`` to ``path`` atomically (parent folders created); returns the absolute path."""
+def _write(path, data, mode):
     path = os.path.abspath(os.fspath(path))
     d = os.path.dirname(path)
     os.makedirs(d, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=d, prefix="." + os.path.basename(path) + ".", suffix=".tmp")
     try:
-        with os.fdopen(fd, "w") as f:
-            f.write(text)
+        with os.fdopen(fd, mode) as f:
+            f.write(data)
         os.chmod(tmp, 0o644)
         os.replace(tmp, path)
     except BaseException:
@@ -20,3 +19,13 @@ def write_text(path, text):
             os.unlink(tmp)
         raise
     return path
+
+
+def write_text(path, text):
+    """Write ``text`` to ``path`` atomically (parent folders created); returns the absolute path."""
+    return _write(path, text, "w")
+
+
+def write_bytes(path, data):
+    """Write ``data`` (bytes) to ``path`` atomically; returns the absolute path."""
+    return _write(path, data, "wb")

@@ -72,20 +72,8 @@ def main(argv=None):
 
 
 def _write(path, data):
-    import os
-    import tempfile
-    path = os.path.abspath(path)
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path), prefix=".qgp_host.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    from golden import atomic
+    atomic.write_bytes(path, data)
 
 
 if __name__ == "__main__":
