@@ -15,7 +15,7 @@ the answer and no model is needed.
 
 from golden.bundle import load_bundle
 from impl.devices import LUT_FILL
-from rtl.gen.plan import folding_plan
+from rtl.gen.plan import fold_within, folding_plan
 
 RES = ("lut4", "ff", "dsp", "bram")
 
@@ -32,11 +32,6 @@ def _synth_plan(bundle_dir, out, tag, folding, jobs, log):
     return ctx["net"], {u["name"]: u for u in units}
 
 
-def _divisor_fold(co, limit):
-    """Largest divisor of co not above limit (at least 1)."""
-    return max(f for f in range(1, co + 1) if co % f == 0 and f <= max(1, limit))
-
-
 def plan_for_cycles(bundle, cycles):
     """{layer: PE} folding every conv layer as far as ``cycles`` per image allows."""
     pe = {}
@@ -44,7 +39,7 @@ def plan_for_cycles(bundle, cycles):
         if L["type"] == "gsum_fc":
             continue
         co, hw = int(L["out_channels"]), int(L["height"]) * int(L["width"])
-        pe[L["name"]] = co // _divisor_fold(co, cycles // hw)
+        pe[L["name"]] = co // fold_within(co, cycles // hw)
     return pe
 
 

@@ -291,6 +291,12 @@ def synth_units(ctx, jobs=2, tech="ecp5", log=print):
         return list(ex.map(one, ctx["units"]))
 
 
+def _read_units(ctx):
+    """yosys commands reading the ECP5 cell library and every synthesized unit netlist."""
+    return ("read_verilog -lib -specify +/ecp5/cells_sim.v +/ecp5/cells_bb.v; "
+            + "; ".join(f"read_json unit_{n}.json" for n in ctx["units"]))
+
+
 def assemble(ctx, log=print):
     """Read the synthesized units back, flatten them with qgp_net and the I/O shell into
     ``net.json`` (what nextpnr reads); returns the flattened design's resource counts."""
@@ -298,9 +304,7 @@ def assemble(ctx, log=print):
     t0 = time.time()
     run_yosys(work, "read_verilog impl_shell.v; synth_ecp5 -top impl_io; select -module impl_io; "
               "write_json -selected impl_io.json", "impl_io.log")
-    script = ("read_verilog -lib -specify +/ecp5/cells_sim.v +/ecp5/cells_bb.v; "
-              + "; ".join(f"read_json unit_{n}.json" for n in ctx["units"])
-              + "; read_json impl_io.json"
+    script = (_read_units(ctx) + "; read_json impl_io.json"
               + "; read_verilog -defer qgp_net.v impl_shell.v; hierarchy -top impl_shell; "
               "flatten; opt_clean; tee -q -o assembled.stat.json stat -json; "
               "select -module impl_shell; write_json -selected net.json")
@@ -315,8 +319,7 @@ def gate_netlist(ctx, log=print):
     cells_sim.v and the headers it includes).
     Returns the netlist path."""
     work = ctx["work"]
-    script = ("read_verilog -lib -specify +/ecp5/cells_sim.v +/ecp5/cells_bb.v; "
-              + "; ".join(f"read_json unit_{n}.json" for n in ctx["units"])
+    script = (_read_units(ctx)
               + "; read_verilog -defer qgp_net.v; hierarchy -top qgp_net; flatten; opt_clean; "
               "select -module qgp_net; write_verilog -selected -noattr qgp_net_gate.v")
     t0 = time.time()

@@ -85,12 +85,14 @@ def parse_spec(spec):
     return out
 
 
+def fold_within(co, limit):
+    """The largest FOLD that divides CO and is at most ``limit`` (at least 1)."""
+    return max(f for f in range(1, co + 1) if co % f == 0 and f <= max(1, limit))
+
+
 def _rate_matched_pe(co, rate_div):
     """The smallest PE that divides CO and keeps CO / PE <= rate_div cycles per pixel."""
-    for pe in range(1, co + 1):
-        if co % pe == 0 and co // pe <= rate_div:
-            return pe
-    return co
+    return co // fold_within(co, rate_div)
 
 
 def folding_plan(bundle, spec=None):
