@@ -217,6 +217,35 @@ SYNTH = {
 }
 
 
+_MODULE = re.compile(r"^\s*module\s+(\w+)", re.M)
+_WORD = re.compile(r"\b([A-Za-z_]\w*)\b")
+
+
+# conv_layer instantiates one of its two cores (generate on DENSE): the other one is not used
+_CORES = {"conv_dense", "conv_qgp"}
+
+
+def _rtl_closure(work, rtl, text, params=None):
+    """The RTL files whose modules ``text`` instantiates, directly or through them (sorted), so a
+    unit's cache key changes with the sources it uses and not with the others; ``params`` (the
+    layer's generated parameters) drop conv_layer's unused core."""
+    owner = {}
+    for f in rtl:
+        for m in _MODULE.findall((work / f).read_text()):
+            owner[m] = f
+    if params is not None and "DENSE" in params:
+        for m in _CORES - {"conv_dense" if int(params["DENSE"]) else "conv_qgp"}:
+            owner.pop(m, None)
+    seen, todo = set(), [text]
+    while todo:
+        for w in set(_WORD.findall(re.sub(r"//[^\n]*", "", todo.pop()))):
+            f = owner.get(w)
+            if f and f not in seen:
+                seen.add(f)
+                todo.append((work / f).read_text())
+    return sorted(seen)
+
+
 def _unit_key(ctx, name, tech):
     h = hashlib.sha256()
     h.update(SYNTH[tech].encode())
@@ -225,7 +254,9 @@ def _unit_key(ctx, name, tech):
     units = (work / "units.v").read_text()
     block = re.search(rf"// layer {name}:.*?endmodule\n", units, re.S).group(0)
     h.update(block.encode())
-    for f in ctx["rtl"]:
+    li = next(li for li in ctx["net"]["layers"] if li["name"] == name)
+    for f in _rtl_closure(work, ctx["rtl"], block, li.get("params")):
+        h.update(f.encode())
         h.update((work / f).read_bytes())
     for f in sorted(set(re.findall(r'"([^"]+\.mem)"', block))):
         h.update((work / f).read_bytes())

@@ -4,7 +4,7 @@
 // Computes golden.model.run_layer for a conv_qgp / conv_dense bundle layer.
 //
 // Parameters:
-//   DENSE       0: conv_qgp core (TS_FILE), 1: conv_dense core (W_FILE, WBITS) (default 0)
+//   DENSE       0: conv_qgp core (TS_VEC / TS_FILE), 1: conv_dense core (W_FILE, WBITS) (default 0)
 //   CI, CO      input / output channels (default 4, 4)
 //   IN_BITS     input bits, unsigned (default 4; a QGP layer's input is the previous layer's
 //               ABITS-bit output, the first layer's the 8-bit image)
@@ -18,7 +18,7 @@
 //               one row of that pool's output (see rtl/gen/params.py)
 //   TH_W        requant threshold width (rtl/gen/params.py: dense ACC_W + 1, QGP ACC_W + 2)
 //   TREE_REG    adder tree pipelining of the core: a register every TREE_REG levels (0: none)
-//   TS_FILE (QGP) / WVEC (dense, FOLD 1) / W_FILE (dense, FOLD > 1), TH_FILE   weights and
+//   TS_VEC / TS_FILE (QGP, FOLD 1 / > 1), WVEC (dense, FOLD 1) / W_FILE (dense, FOLD > 1), TH_FILE   weights and
 //               requant thresholds (docs/INTERFACES.md), written by rtl/gen/params.py
 // Ports:
 //   clk, rst (synchronous, active high)
@@ -47,6 +47,7 @@ module conv_layer #(
     parameter FIFO_DEPTH = 2,
     parameter TH_W = (DENSE != 0) ? ACC_W + 1 : ACC_W + 2,
     parameter TREE_REG = 0,
+    parameter [CO*CI*5-1:0] TS_VEC = 0,
     parameter TS_FILE = "",
     parameter [CO*CI*9*WBITS-1:0] WVEC = 0,
     parameter W_FILE = "",
@@ -106,7 +107,7 @@ generate
         conv_qgp #(
             .CI(CI), .CO(CO), .BITS(IN_BITS), .ACC_W(ACC_W), .TH_W(TH_W), .PE(PE),
             .ABITS(ABITS), .TREE_REG(TREE_REG),
-            .TS_FILE(TS_FILE), .TH_FILE(TH_FILE)
+            .TS_VEC(TS_VEC), .TS_FILE(TS_FILE), .TH_FILE(TH_FILE)
         ) conv (
             .clk(clk), .rst(rst),
             .s_axis_tdata(win_tdata), .s_axis_tvalid(win_tvalid),

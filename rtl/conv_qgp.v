@@ -18,8 +18,10 @@
 //   ABITS     output activation bits (default 4)
 //   TREE_REG  adder tree pipelining: a register every TREE_REG levels (adder_tree REG_EVERY;
 //             0 = none) (default 0)
-//   TS_FILE   $readmemh file, FOLD words of PE*CI*5 bits: word f, lane p at [p*CI*5 +: CI*5]
-//             is output channel o = f*PE + p, its input channel i at [i*5 +: 5] = {sign, tap}
+//   TS_VEC    FOLD == 1: the taps and signs as a constant, CO*CI*5 bits: channel o at
+//             [o*CI*5 +: CI*5], its input channel i at [i*5 +: 5] = {sign, tap}
+//   TS_FILE   FOLD > 1: $readmemh file, FOLD words of PE*CI*5 bits: word f, lane p at
+//             [p*CI*5 +: CI*5] is output channel o = f*PE + p (laid out as in TS_VEC)
 //   TH_FILE   $readmemh file, FOLD words of PE*(NT*TH_W+1) bits (NT = 2^ABITS - 1): word f,
 //             lane p at [p*(NT*TH_W+1) +: NT*TH_W+1] = channel f*PE + p's requant word
 //             {neg, T[NT], ..., T[1]} (requant.v)
@@ -30,9 +32,10 @@
 //   m_axis_tdata[CO*ABITS-1:0]   output pixel, channel o at [o*ABITS +: ABITS];
 //                                m_axis_tvalid, m_axis_tready, m_axis_tlast (tlast passed on)
 // Architecture:
-//   fold counter f = 0..FOLD-1 reads ROM word f (at FOLD == 1 the one word is read at a
-//   constant index, so synthesis sees constant taps, signs and thresholds: the multiplexers
-//   become wires, the negations subtractions, the threshold compares compares with constants);
+//   fold counter f = 0..FOLD-1 reads ROM word f; at FOLD == 1 the taps and signs are the
+//   constant TS_VEC (qgp_lane CONST: the multiplexers are wires, the signs inversions, for
+//   synthesis and simulators alike) and the one threshold word is read at a constant index
+//   (the threshold compares become compares with constants);
 //   per PE lane a qgp_lane (9:1 mux + sign per input channel) and an adder_tree over the CI
 //   terms (TLAT = adder_tree LAT register stages) -> stage 1 register; PE requant threshold
 //   units -> stage 2 register; the PE results of each fold are collected and the whole
@@ -56,6 +59,7 @@ module conv_qgp #(
     parameter PE = 4,
     parameter ABITS = 4,
     parameter TREE_REG = 0,
+    parameter [CO*CI*5-1:0] TS_VEC = 0,
     parameter TS_FILE = "",
     parameter TH_FILE = ""
 ) (
@@ -104,13 +108,11 @@ generate
     if (FOLD == 1) begin : g_const
         // mem2reg: yosys turns the one word of each ROM into constants at elaboration, before
         // any logic is mapped
-        (* mem2reg *) reg [PE*CI*5-1:0] ts_mem [0:0];
         (* mem2reg *) reg [PE*QW-1:0]   th_mem [0:0];
         initial begin
-            $readmemh(TS_FILE, ts_mem);
             $readmemh(TH_FILE, th_mem);
         end
-        assign ts_word = ts_mem[0];
+        assign ts_word = TS_VEC;
         assign th_word = th_mem[0];
     end else begin : g_rom
         // small ROMs (LUTs) addressed by the fold counter
@@ -133,7 +135,8 @@ genvar gp;
 generate
     for (gp = 0; gp < PE; gp = gp + 1) begin : g_lane
         wire [CI*TW-1:0] term;
-        qgp_lane #(.CI(CI), .BITS(BITS)) lane (
+        qgp_lane #(.CI(CI), .BITS(BITS), .CONST(FOLD == 1 ? 1 : 0),
+                   .TS(TS_VEC[gp*CI*5 +: CI*5])) lane (
             .x(x), .ts(ts_word[gp*CI*5 +: CI*5]), .term(term)
         );
         adder_tree #(.N(CI), .IW(TW), .OW(SW), .REG_EVERY(TREE_REG)) tree (

@@ -5,11 +5,18 @@
 //
 // the leaves of that channel's adder tree: the sign is a ones' complement (an inversion, no
 // carry chain), so the tree sums acc - nneg, nneg = the number of negative signs of the
-// channel; rtl/gen/params.py folds nneg into the channel's requant thresholds. With a constant
-// ts word (FOLD 1) the multiplexers fold to wires and the signs to inversions; with a ROM word
-// (FOLD > 1) they are real AND-OR multiplexers (no index arithmetic) and XORs.
+// channel; rtl/gen/params.py folds nneg into the channel's requant thresholds.
 //
-// Parameters: CI input channels, BITS unsigned activation bits.
+// Two forms of the same function:
+//   CONST = 1 (a FOLD-1 layer): taps and signs are the constant TS, so every multiplexer is a
+//           wire and every sign an inversion or nothing, in the source itself (synthesis and
+//           simulators see no multiplexer at all); the ts port is unused.
+//   CONST = 0 (a folded layer): ts comes from the fold's ROM word; the multiplexer is an
+//           indexed part-select of the channel's 9 window values padded with zeros to 16
+//           (a tap above 8 selects 0), and the sign an XOR.
+//
+// Parameters: CI input channels, BITS unsigned activation bits, CONST (default 0), TS (CI*5
+//   bits, used when CONST = 1; same layout as the ts port).
 // Ports (no clock):
 //   x[9*CI*BITS-1:0]    window beat, channel-major (window_unpack): channel i, tap t at
 //                       [(i*9 + t)*BITS +: BITS]
@@ -19,31 +26,40 @@
 `default_nettype none
 module qgp_lane #(
     parameter CI = 4,
-    parameter BITS = 4
+    parameter BITS = 4,
+    parameter CONST = 0,
+    parameter [CI*5-1:0] TS = 0
 ) (
     input  wire [9*CI*BITS-1:0]    x,
+    /* verilator lint_off UNUSEDSIGNAL */  // CONST = 1: the taps are the parameter TS
     input  wire [CI*5-1:0]         ts,
+    /* verilator lint_on UNUSEDSIGNAL */
     output wire [CI*(BITS+1)-1:0]  term
 );
 
 localparam TW = BITS + 1;
 
-genvar gi, gt;
+genvar gi;
 generate
     for (gi = 0; gi < CI; gi = gi + 1) begin : g_ch
-        wire [3:0] tap = ts[gi*5 +: 4];
-        // AND-OR 9:1 multiplexer: pick[t] = the window value of tap t if tap == t, else 0
-        wire [9*BITS-1:0] pick;
-        for (gt = 0; gt < 9; gt = gt + 1) begin : g_tap
-            localparam [3:0] TV = gt;
-            assign pick[gt*BITS +: BITS] = (tap == TV) ? x[(gi*9 + gt)*BITS +: BITS]
-                                                       : {BITS{1'b0}};
+        wire [BITS-1:0] xsel;
+        wire            sgn;
+        if (CONST != 0) begin : g_const
+            localparam [3:0] TAP = TS[gi*5 +: 4];
+            if (TAP < 9) begin : g_tap
+                assign xsel = x[(gi*9 + TAP)*BITS +: BITS];
+            end else begin : g_zero
+                assign xsel = {BITS{1'b0}};
+            end
+            assign sgn = TS[gi*5 + 4];
+        end else begin : g_mux
+            // the channel's 9 values and 7 zeros: every 4-bit tap selects a defined value
+            wire [16*BITS-1:0] xc = {{(7*BITS){1'b0}}, x[gi*9*BITS +: 9*BITS]};
+            wire [3:0] tap = ts[gi*5 +: 4];
+            assign xsel = xc[tap*BITS +: BITS];
+            assign sgn = ts[gi*5 + 4];
         end
-        wire [BITS-1:0] xsel = pick[0*BITS +: BITS] | pick[1*BITS +: BITS] | pick[2*BITS +: BITS]
-                             | pick[3*BITS +: BITS] | pick[4*BITS +: BITS] | pick[5*BITS +: BITS]
-                             | pick[6*BITS +: BITS] | pick[7*BITS +: BITS] | pick[8*BITS +: BITS];
-        wire [TW-1:0] mag = {1'b0, xsel};
-        assign term[gi*TW +: TW] = mag ^ {TW{ts[gi*5 + 4]}};
+        assign term[gi*TW +: TW] = {1'b0, xsel} ^ {TW{sgn}};
     end
 endgenerate
 

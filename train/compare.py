@@ -223,6 +223,9 @@ def run_compare(spec_name="short", out="models/compare", runs="runs/compare", on
         bdir = out / name
         if cfg["conv"] != "float" and not final.is_file() and _bundle_config(bdir) == cfg:
             # exported in an earlier session whose runs/ is gone: the bundle holds the row's figures
+            if train_only:
+                log(f"{name}: exported earlier ({bdir}), nothing to train")
+                continue
             rec = _record_from_bundle(bdir, spec, row, cfg, limit_batches)
             _regress_row(rec, bdir, n_reg, jobs, failed, log)
             rows[name] = rec

@@ -14,7 +14,7 @@ API
     returns their absolute paths as *unquoted* Python ``str`` values (TS_FILE, W_FILE, TH_FILE,
     B_FILE); the requant is golden's thresholds (golden/thresholds.py, TH_W bits each); a
     conv_dense layer at FOLD 1 gets its weights as the constant ``WVEC`` (a ``VBits``) instead of
-    W_FILE. Every other value is an ``int``. Use ``verilog_value`` to write a value into Verilog
+    W_FILE, a conv_qgp layer at FOLD 1 its taps and signs as ``TS_VEC`` instead of TS_FILE. Every other value is an ``int``. Use ``verilog_value`` to write a value into Verilog
     source or onto a simulator command line (strings get their double quotes there, VBits are
     sized hex). ``tree_reg`` = TREE_REG, the conv core's adder tree pipelining (a register every
     that many tree levels; default ``DEFAULT_TREE_REG``).
@@ -236,6 +236,9 @@ def layer_params(layer, abits, in_bits, out_dir, prefix, fold=1, fifo_depth=None
         else:
             p["W_FILE"] = write_memfile(os.path.join(out_dir, f"{prefix}_w.mem"),
                                         _lane_words(per, lw, fold), lw * (co // fold))
+    elif fold == 1:
+        # constant taps and signs: the multiplexers are wires (qgp_lane CONST)
+        p["TS_VEC"] = VBits(sum(wd << (o * ci * 5) for o, wd in enumerate(per)), co * ci * 5)
     else:
         p["TS_FILE"] = write_memfile(os.path.join(out_dir, f"{prefix}_ts.mem"),
                                      _lane_words(per, ci * 5, fold), ci * 5 * (co // fold))

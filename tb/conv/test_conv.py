@@ -77,7 +77,8 @@ def conv_module_params(kind, L, name):
     keep = ["CI", "CO", "ACC_W", "TH_W", "PE", "ABITS", "TREE_REG", "TH_FILE"]
     p = {k: lp[k] for k in keep}
     if kind == "conv_qgp":
-        p.update(BITS=lp["IN_BITS"], TS_FILE=lp["TS_FILE"])
+        p.update(BITS=lp["IN_BITS"])
+        p.update({k: lp[k] for k in ("TS_VEC", "TS_FILE") if k in lp})
     else:
         p.update(IN_BITS=lp["IN_BITS"], WBITS=lp["WBITS"])
         p.update({k: lp[k] for k in ("WVEC", "W_FILE") if k in lp})
