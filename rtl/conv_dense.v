@@ -19,7 +19,8 @@
 //             [o*CI*9*WBITS +: CI*9*WBITS], weight (i, t) within at [(i*9+t)*WBITS +: WBITS]
 //   W_FILE    FOLD > 1: $readmemh file, FOLD words of PE*CI*9*WBITS bits: word f, lane p at
 //             [p*CI*9*WBITS +: CI*9*WBITS] is channel f*PE + p (weights laid out as in WVEC)
-//   TH_FILE   $readmemh file, FOLD words of PE*(NT*TH_W+1) bits (as conv_qgp)
+//   TH_VEC    FOLD == 1: the requant words as a constant (as conv_qgp)
+//   TH_FILE   FOLD > 1: $readmemh file, FOLD words of PE*(NT*TH_W+1) bits (as conv_qgp)
 // Ports:
 //   clk, rst (synchronous, active high)
 //   s_axis_tdata[9*CI*IN_BITS-1:0]  window (layout: window_unpack), as from window3x3;
@@ -50,6 +51,7 @@ module conv_dense #(
     parameter TREE_REG = 0,
     parameter [CO*CI*9*WBITS-1:0] WVEC = 0,
     parameter W_FILE = "",
+    parameter [CO*(((1<<ABITS)-1)*TH_W+1)-1:0] TH_VEC = 0,
     parameter TH_FILE = ""
 ) (
     input  wire                      clk,
@@ -117,11 +119,7 @@ window_unpack #(.CI(CI), .BITS(IN_BITS)) unpack (.win(s_axis_tdata), .x(xw));
 genvar gp, gi, gt, gj;
 generate
     if (FOLD == 1) begin : g_const
-        (* mem2reg *) reg [PE*QW-1:0] th_mem [0:0];
-        initial begin
-            $readmemh(TH_FILE, th_mem);
-        end
-        assign th_word = th_mem[0];
+        assign th_word = TH_VEC;
         for (gp = 0; gp < PE; gp = gp + 1) begin : g_lane
             for (gi = 0; gi < CI; gi = gi + 1) begin : g_ch
                 for (gt = 0; gt < 9; gt = gt + 1) begin : g_tap

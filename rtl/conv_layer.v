@@ -18,7 +18,7 @@
 //               one row of that pool's output (see rtl/gen/params.py)
 //   TH_W        requant threshold width (rtl/gen/params.py: dense ACC_W + 1, QGP ACC_W + 2)
 //   TREE_REG    adder tree pipelining of the core: a register every TREE_REG levels (0: none)
-//   TS_VEC / TS_FILE (QGP, FOLD 1 / > 1), WVEC (dense, FOLD 1) / W_FILE (dense, FOLD > 1), TH_FILE   weights and
+//   TS_VEC / TS_FILE (QGP, FOLD 1 / > 1), WVEC / W_FILE (dense), TH_VEC / TH_FILE   weights and
 //               requant thresholds (docs/INTERFACES.md), written by rtl/gen/params.py
 // Ports:
 //   clk, rst (synchronous, active high)
@@ -51,6 +51,7 @@ module conv_layer #(
     parameter TS_FILE = "",
     parameter [CO*CI*9*WBITS-1:0] WVEC = 0,
     parameter W_FILE = "",
+    parameter [CO*(((1<<ABITS)-1)*TH_W+1)-1:0] TH_VEC = 0,
     parameter TH_FILE = ""
 ) (
     input  wire                  clk,
@@ -95,7 +96,7 @@ generate
         conv_dense #(
             .CI(CI), .CO(CO), .IN_BITS(IN_BITS), .WBITS(WBITS), .ACC_W(ACC_W), .TH_W(TH_W),
             .PE(PE), .ABITS(ABITS), .TREE_REG(TREE_REG),
-            .WVEC(WVEC), .W_FILE(W_FILE), .TH_FILE(TH_FILE)
+            .WVEC(WVEC), .W_FILE(W_FILE), .TH_VEC(TH_VEC), .TH_FILE(TH_FILE)
         ) conv (
             .clk(clk), .rst(rst),
             .s_axis_tdata(win_tdata), .s_axis_tvalid(win_tvalid),
@@ -107,7 +108,7 @@ generate
         conv_qgp #(
             .CI(CI), .CO(CO), .BITS(IN_BITS), .ACC_W(ACC_W), .TH_W(TH_W), .PE(PE),
             .ABITS(ABITS), .TREE_REG(TREE_REG),
-            .TS_VEC(TS_VEC), .TS_FILE(TS_FILE), .TH_FILE(TH_FILE)
+            .TS_VEC(TS_VEC), .TS_FILE(TS_FILE), .TH_VEC(TH_VEC), .TH_FILE(TH_FILE)
         ) conv (
             .clk(clk), .rst(rst),
             .s_axis_tdata(win_tdata), .s_axis_tvalid(win_tvalid),

@@ -22,7 +22,9 @@
 //             [o*CI*5 +: CI*5], its input channel i at [i*5 +: 5] = {sign, tap}
 //   TS_FILE   FOLD > 1: $readmemh file, FOLD words of PE*CI*5 bits: word f, lane p at
 //             [p*CI*5 +: CI*5] is output channel o = f*PE + p (laid out as in TS_VEC)
-//   TH_FILE   $readmemh file, FOLD words of PE*(NT*TH_W+1) bits (NT = 2^ABITS - 1): word f,
+//   TH_VEC    FOLD == 1: the requant words as a constant, CO*(NT*TH_W+1) bits: channel o at
+//             [o*(NT*TH_W+1) +: NT*TH_W+1] (the word below)
+//   TH_FILE   FOLD > 1: $readmemh file, FOLD words of PE*(NT*TH_W+1) bits (NT = 2^ABITS - 1): word f,
 //             lane p at [p*(NT*TH_W+1) +: NT*TH_W+1] = channel f*PE + p's requant word
 //             {neg, T[NT], ..., T[1]} (requant.v)
 // Ports:
@@ -61,6 +63,7 @@ module conv_qgp #(
     parameter TREE_REG = 0,
     parameter [CO*CI*5-1:0] TS_VEC = 0,
     parameter TS_FILE = "",
+    parameter [CO*(((1<<ABITS)-1)*TH_W+1)-1:0] TH_VEC = 0,
     parameter TH_FILE = ""
 ) (
     input  wire                   clk,
@@ -106,14 +109,9 @@ wire [PE*CI*5-1:0] ts_word;
 wire [PE*QW-1:0]   th_word;
 generate
     if (FOLD == 1) begin : g_const
-        // mem2reg: yosys turns the one word of each ROM into constants at elaboration, before
-        // any logic is mapped
-        (* mem2reg *) reg [PE*QW-1:0]   th_mem [0:0];
-        initial begin
-            $readmemh(TH_FILE, th_mem);
-        end
+        // constants in the source (no memory): wires, inversions and compares with constants
         assign ts_word = TS_VEC;
-        assign th_word = th_mem[0];
+        assign th_word = TH_VEC;
     end else begin : g_rom
         // small ROMs (LUTs) addressed by the fold counter
         reg [PE*CI*5-1:0] ts_mem [0:FOLD-1];

@@ -30,8 +30,8 @@ module qgp_lane #(
     parameter CONST = 0,
     parameter [CI*5-1:0] TS = 0
 ) (
-    input  wire [9*CI*BITS-1:0]    x,
-    /* verilator lint_off UNUSEDSIGNAL */  // CONST = 1: the taps are the parameter TS
+    /* verilator lint_off UNUSEDSIGNAL */  // CONST = 1: the taps are the parameter TS, and the
+    input  wire [9*CI*BITS-1:0]    x,      // window values no tap selects are unused
     input  wire [CI*5-1:0]         ts,
     /* verilator lint_on UNUSEDSIGNAL */
     output wire [CI*(BITS+1)-1:0]  term

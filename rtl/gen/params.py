@@ -14,7 +14,9 @@ API
     returns their absolute paths as *unquoted* Python ``str`` values (TS_FILE, W_FILE, TH_FILE,
     B_FILE); the requant is golden's thresholds (golden/thresholds.py, TH_W bits each); a
     conv_dense layer at FOLD 1 gets its weights as the constant ``WVEC`` (a ``VBits``) instead of
-    W_FILE, a conv_qgp layer at FOLD 1 its taps and signs as ``TS_VEC`` instead of TS_FILE. Every other value is an ``int``. Use ``verilog_value`` to write a value into Verilog
+    W_FILE, a conv_qgp layer at FOLD 1 its taps and signs as ``TS_VEC`` instead of TS_FILE, and
+    every conv layer at FOLD 1 its thresholds as ``TH_VEC`` instead of TH_FILE (constants in the
+    source: synthesis and Verilator alike see no memory). Every other value is an ``int``. Use ``verilog_value`` to write a value into Verilog
     source or onto a simulator command line (strings get their double quotes there, VBits are
     sized hex). ``tree_reg`` = TREE_REG, the conv core's adder tree pipelining (a register every
     that many tree levels; default ``DEFAULT_TREE_REG``).
@@ -125,8 +127,9 @@ def qgp_acc_offset(layer):
 
 
 def _requant_params(layer, abits, prefix, out_dir, fold):
-    """TH_W and TH_FILE: golden's thresholds (golden/thresholds.py), one word per channel
-    {neg, T[NT], ..., T[1]}, T[k] at [(k-1)*TH_W +: TH_W], laid out fold-major; conv_qgp: minus
+    """TH_W and TH_VEC (FOLD 1, a constant, channel o at [o*QW +: QW]) or TH_FILE (folded,
+    laid out fold-major): golden's thresholds (golden/thresholds.py), one word per channel
+    {neg, T[NT], ..., T[1]}, T[k] at [(k-1)*TH_W +: TH_W]; conv_qgp: minus
     ``qgp_acc_offset`` and one bit wider."""
     aw = int(layer["acc_bits"])
     t, neg = layer_thresholds(layer, abits)
@@ -141,6 +144,10 @@ def _requant_params(layer, abits, prefix, out_dir, fold):
             word |= _mask(t[o, k], tw) << (k * tw)
         per.append(word)
     qw = threshold_word_bits(aw, abits)
+    if fold == 1:
+        # constant thresholds: compares with constants, no memory (conv_qgp.v / conv_dense.v)
+        return {"TH_W": tw, "TH_VEC": VBits(sum(wd << (o * qw) for o, wd in enumerate(per)),
+                                            qw * len(per))}
     return {
         "TH_W": tw,
         "TH_FILE": write_memfile(os.path.join(out_dir, f"{prefix}_th.mem"),

@@ -241,7 +241,7 @@ def designs(layer, abits, work, seed=0, co_sample=None):
     rq["b"] = np.asarray(rq["b"])[:n]
     sub["requant"] = rq
     p = P.layer_params(sub, abits, abits, d, "conv", fold=1)
-    keep = ("CI", "CO", "ACC_W", "TH_W", "ABITS", "TREE_REG", "TS_VEC", "TS_FILE", "TH_FILE")
+    keep = ("CI", "CO", "ACC_W", "TH_W", "ABITS", "TREE_REG", "TS_VEC", "TS_FILE", "TH_VEC", "TH_FILE")
     cp = {k: p[k] for k in keep if k in p}
     cp.update(BITS=bits, PE=n)
     add("qgp_layer_rom", [RTL / f"{m}.v" for m in ("requant", "conv_pipe", "conv_qgp", "qgp_lane",

@@ -74,8 +74,8 @@ def conv_module_params(kind, L, name):
     """Parameters of the bare conv module from rtl.gen.params' layer parameters."""
     lp = layer_params(L, L["abits"], L["in_bits"], str(BUILD / "mem" / name), name,
                       fold=L["fold"], tree_reg=L.get("tree_reg"))
-    keep = ["CI", "CO", "ACC_W", "TH_W", "PE", "ABITS", "TREE_REG", "TH_FILE"]
-    p = {k: lp[k] for k in keep}
+    keep = ["CI", "CO", "ACC_W", "TH_W", "PE", "ABITS", "TREE_REG", "TH_VEC", "TH_FILE"]
+    p = {k: lp[k] for k in keep if k in lp}
     if kind == "conv_qgp":
         p.update(BITS=lp["IN_BITS"])
         p.update({k: lp[k] for k in ("TS_VEC", "TS_FILE") if k in lp})
