@@ -47,56 +47,57 @@ function integer lw;
     end
 endfunction
 
+// One wire per tree node (not one packed vector per level): simulators keep every partial sum in
+// a machine word instead of read-modify-writing slices of wide vectors; synthesis sees the same
+// adders. Node (k, n) is g_lv[k].g_n[n]: s as computed, q as seen by level k + 1 (registered or
+// not).
 genvar gk, gn;
 generate
     for (gk = 0; gk <= LV; gk = gk + 1) begin : g_lv
-        // s: level k as computed; q: level k as seen by level k + 1 (registered or not)
-        wire [(NP>>gk)*lw(gk)-1:0] s;
-        wire [(NP>>gk)*lw(gk)-1:0] q;
-        if (gk == 0) begin : g_leaves
-            // leaf j to lw(0) = min(IW, OW) bits (the low OW bits of a wider leaf: mod 2^OW);
-            // padding leaves 0
-            for (gn = 0; gn < NP; gn = gn + 1) begin : g_leaf
+        for (gn = 0; gn < (NP >> gk); gn = gn + 1) begin : g_n
+            wire [lw(gk)-1:0] s;
+            wire [lw(gk)-1:0] q;
+            if (gk == 0) begin : g_leaf
+                // leaf n to lw(0) = min(IW, OW) bits (the low OW bits of a wider leaf: mod 2^OW);
+                // padding leaves 0
                 if (gn < N) begin : g_in
                     /* verilator lint_off UNUSEDSIGNAL */  // IW > OW: high bits dropped (mod 2^OW)
                     wire [IW-1:0] v = leaf[gn*IW +: IW];
                     /* verilator lint_on UNUSEDSIGNAL */
-                    assign s[gn*lw(0) +: lw(0)] = v[lw(0)-1:0];
+                    assign s = v[lw(0)-1:0];
                 end else begin : g_pad
-                    assign s[gn*lw(0) +: lw(0)] = {lw(0){1'b0}};
+                    assign s = {lw(0){1'b0}};
                 end
-            end
-        end else begin : g_sums
-            for (gn = 0; gn < (NP >> gk); gn = gn + 1) begin : g_node
-                wire [lw(gk-1)-1:0] l = g_lv[gk-1].q[(2*gn)*lw(gk-1) +: lw(gk-1)];
-                wire [lw(gk-1)-1:0] r = g_lv[gk-1].q[(2*gn+1)*lw(gk-1) +: lw(gk-1)];
+            end else begin : g_sum
+                wire [lw(gk-1)-1:0] l = g_lv[gk-1].g_n[2*gn].q;
+                wire [lw(gk-1)-1:0] r = g_lv[gk-1].g_n[2*gn+1].q;
                 if (lw(gk) > lw(gk-1)) begin : g_grow
                     // one bit wider: sign-extend both operands
-                    assign s[gn*lw(gk) +: lw(gk)] = {l[lw(gk-1)-1], l} + {r[lw(gk-1)-1], r};
+                    assign s = {l[lw(gk-1)-1], l} + {r[lw(gk-1)-1], r};
                 end else begin : g_cap
                     // already OW bits: modulo 2^OW
-                    assign s[gn*lw(gk) +: lw(gk)] = l + r;
+                    assign s = l + r;
                 end
             end
-        end
-        if (REG_EVERY > 0 && gk >= 2 && gk < LV && ((LV - gk) % (REG_EVERY > 0 ? REG_EVERY : 1)) == 0)
-        begin : g_reg
-            reg [(NP>>gk)*lw(gk)-1:0] r = {((NP>>gk)*lw(gk)){1'b0}};
-            always @(posedge clk) begin
-                if (en) begin
-                    r <= s;
+            if (REG_EVERY > 0 && gk >= 2 && gk < LV
+                && ((LV - gk) % (REG_EVERY > 0 ? REG_EVERY : 1)) == 0) begin : g_reg
+                reg [lw(gk)-1:0] r = {lw(gk){1'b0}};
+                always @(posedge clk) begin
+                    if (en) begin
+                        r <= s;
+                    end
                 end
+                assign q = r;
+            end else begin : g_wire
+                assign q = s;
             end
-            assign q = r;
-        end else begin : g_wire
-            assign q = s;
         end
     end
     // the root, to OW bits: sign extension (a narrow tree) or as is (lw(LV) == OW)
     if (lw(LV) < OW) begin : g_ext
-        assign sum = {{(OW-lw(LV)){g_lv[LV].q[lw(LV)-1]}}, g_lv[LV].q};
+        assign sum = {{(OW-lw(LV)){g_lv[LV].g_n[0].q[lw(LV)-1]}}, g_lv[LV].g_n[0].q};
     end else begin : g_root
-        assign sum = g_lv[LV].q;
+        assign sum = g_lv[LV].g_n[0].q;
     end
 endgenerate
 
