@@ -45,7 +45,7 @@ generate
         wire [BITS-1:0] xsel;
         wire            sgn;
         if (CONST != 0) begin : g_const
-            localparam [3:0] TAP = TS[gi*5 +: 4];
+            localparam integer TAP = {28'd0, TS[gi*5 +: 4]};
             if (TAP < 9) begin : g_tap
                 assign xsel = x[(gi*9 + TAP)*BITS +: BITS];
             end else begin : g_zero
