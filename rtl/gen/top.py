@@ -204,7 +204,8 @@ def generate(bundle_dir, out_dir, folding=None):
                     "pe": (li["params"]["CO"] // li["fold"]) if "CO" in li["params"] else None,
                     "frame_cycles": li["frame_cycles"], "latency": li["latency"],
                     "in_width": li["in_width"], "out_width": li["out_width"],
-                    "params": li["params"]} for li in layers],
+                    "params": {k: (P.verilog_value(v) if isinstance(v, P.VBits) else v)
+                               for k, v in li["params"].items()}} for li in layers],
     }
     atomic.write_text(out_dir / "qgp_net.json", json.dumps(info, indent=2) + "\n")
     return info

@@ -90,3 +90,33 @@ def test_cli_error_is_one_line(tmp_path):
     assert r.returncode == 2
     assert r.stderr.strip().count("\n") == 0 and "conv2:7" in r.stderr
     assert "Traceback" not in r.stderr
+
+
+def test_fold1_constants_in_source_and_json(tmp_path):
+    """FOLD-1 layers get their taps/weights and thresholds as Verilog constants (no memfile),
+    written as sized hex into qgp_net.v and qgp_net.json, however wide (a 48-channel conv0 with
+    20-bit accumulators has a 14,448-bit TH_VEC: more than Python's 4,300-digit decimal limit)."""
+    from golden.synth import random_bundle
+    from rtl.gen.params import VBits, verilog_value
+
+    b = tmp_path / "b"
+    random_bundle(str(b), "fmnist", seed=5)
+    info = generate(str(b), tmp_path / "g", folding="conv1:24")
+    saved = json.loads((tmp_path / "g" / "qgp_net.json").read_text())
+    top = (tmp_path / "g" / "qgp_net.v").read_text()
+    names = [m.split("/")[-1] for m in info["memfiles"]]
+    for li in saved["layers"]:
+        p = li["params"]
+        if li["module"] != "conv_layer":
+            continue
+        if li["fold"] == 1:
+            assert "TH_VEC" in p and "TH_FILE" not in p
+            assert ("WVEC" if p["DENSE"] else "TS_VEC") in p
+            assert f"{li['name']}_th.mem" not in names
+        else:
+            assert "TH_FILE" in p and "TH_VEC" not in p and f"{li['name']}_th.mem" in names
+        for k, v in p.items():
+            if k.endswith("VEC"):
+                assert v in top and v.split("'h")[0].isdigit()
+    wide = VBits(1 << 14447, 14448)
+    assert verilog_value(wide).startswith("14448'h8")
