@@ -94,8 +94,8 @@ function integer csd_digit;
 endfunction
 
 // fold counter, pipeline registers and output assembly (conv_pipe)
-/* verilator lint_off UNUSEDSIGNAL */  // FOLD == 1: the fold indices are always 0, unused
-wire [FW-1:0]       fold, s1_fold;
+/* verilator lint_off UNUSEDSIGNAL */  // the ROMs use the next-cycle indices; FOLD == 1: none
+wire [FW-1:0]       fold, s1_fold, fold_nx, s1_fold_nx;
 /* verilator lint_on UNUSEDSIGNAL */
 wire                en;
 wire [PE*ACC_W-1:0] s1_acc;
@@ -104,7 +104,8 @@ wire [PE*ABITS-1:0] y_lane;
 conv_pipe #(.CO(CO), .PE(PE), .ACC_W(ACC_W), .ABITS(ABITS), .DLAT(TLAT), .FW(FW)) pipe (
     .clk(clk), .rst(rst),
     .s_axis_tvalid(s_axis_tvalid), .s_axis_tready(s_axis_tready), .s_axis_tlast(s_axis_tlast),
-    .fold(fold), .en(en), .acc_lane(acc_lane), .s1_acc(s1_acc), .s1_fold(s1_fold),
+    .fold(fold), .fold_nx(fold_nx), .en(en), .acc_lane(acc_lane), .s1_acc(s1_acc), .s1_fold(s1_fold),
+    .s1_fold_nx(s1_fold_nx),
     .y_lane(y_lane),
     .m_axis_tdata(m_axis_tdata), .m_axis_tvalid(m_axis_tvalid), .m_axis_tready(m_axis_tready),
     .m_axis_tlast(m_axis_tlast)
@@ -144,14 +145,21 @@ generate
             end
         end
     end else begin : g_rom
+        // synchronous-read ROMs addressed one cycle ahead, as in conv_qgp
         reg [PE*NW*WBITS-1:0] w_mem [0:FOLD-1];
         reg [PE*QW-1:0]       th_mem [0:FOLD-1];
+        reg [PE*NW*WBITS-1:0] w_q;
+        reg [PE*QW-1:0]       th_q;
         initial begin
             $readmemh(W_FILE, w_mem);
             $readmemh(TH_FILE, th_mem);
         end
-        wire [PE*NW*WBITS-1:0] w_word = w_mem[fold];
-        assign th_word = th_mem[s1_fold];
+        always @(posedge clk) begin
+            w_q <= w_mem[fold_nx];
+            th_q <= th_mem[s1_fold_nx];
+        end
+        wire [PE*NW*WBITS-1:0] w_word = w_q;
+        assign th_word = th_q;
         for (gp = 0; gp < PE; gp = gp + 1) begin : g_lane
             for (gi = 0; gi < CI; gi = gi + 1) begin : g_ch
                 for (gt = 0; gt < 9; gt = gt + 1) begin : g_tap

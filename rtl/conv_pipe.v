@@ -15,10 +15,14 @@
 // Ports:
 //   clk, rst (synchronous, active high)
 //   s_axis_tvalid, s_axis_tready, s_axis_tlast   window handshake (tdata stays with the core)
-//   fold    [FW-1:0] fold index of the window on s_axis (addresses the core's weights)
+//   fold    [FW-1:0] fold index of the window on s_axis
+//   fold_nx [FW-1:0] the value fold takes at the next clock edge (0 in reset): the address of a
+//           core's synchronous weight ROM, whose registered word then belongs to fold
 //   en      the whole pipeline advances (datapath registers load) when 1
 //   acc_lane[PE*ACC_W-1:0] in: stage 1 datapath result for fold
 //   s1_acc  [PE*ACC_W-1:0], s1_fold [FW-1:0] out: stage 1 registers (the requant inputs)
+//   s1_fold_nx [FW-1:0] the value s1_fold takes at the next clock edge (0 in reset): the
+//           address of a core's synchronous threshold ROM
 //   y_lane  [PE*ABITS-1:0] in: stage 2 datapath result
 //   m_axis_tdata[CO*ABITS-1:0], m_axis_tvalid, m_axis_tready, m_axis_tlast   output pixels
 // Timing: a window is held for FOLD cycles (s_axis_tready only on the last fold). The pipeline
@@ -42,10 +46,12 @@ module conv_pipe #(
     output wire                   s_axis_tready,
     input  wire                   s_axis_tlast,
     output wire [FW-1:0]          fold,
+    output wire [FW-1:0]          fold_nx,
     output wire                   en,
     input  wire [PE*ACC_W-1:0]    acc_lane,
     output wire [PE*ACC_W-1:0]    s1_acc,
     output wire [FW-1:0]          s1_fold,
+    output wire [FW-1:0]          s1_fold_nx,
     input  wire [PE*ABITS-1:0]    y_lane,
     output wire [CO*ABITS-1:0]    m_axis_tdata,
     output wire                   m_axis_tvalid,
@@ -116,6 +122,8 @@ endgenerate
 
 assign s_axis_tready = en && (fold_reg == FLAST);
 assign fold = fold_reg;
+assign fold_nx = rst ? {FW{1'b0}} : fold_next;
+assign s1_fold_nx = rst ? {FW{1'b0}} : s1_fold_next;
 assign s1_acc = s1_acc_reg;
 assign s1_fold = s1_fold_reg;
 assign m_axis_tdata = m_axis_tdata_reg;

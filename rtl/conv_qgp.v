@@ -88,8 +88,8 @@ localparam LV = (CI > 1) ? $clog2(CI) : 0;       // adder tree levels
 localparam TLAT = (TREE_REG > 0 && LV > 2) ? (LV - 2) / TREE_REG : 0;
 
 // fold counter, pipeline registers and output assembly (conv_pipe)
-/* verilator lint_off UNUSEDSIGNAL */  // FOLD == 1: the fold indices are always 0, unused
-wire [FW-1:0]       fold, s1_fold;
+/* verilator lint_off UNUSEDSIGNAL */  // the ROMs use the next-cycle indices; FOLD == 1: none
+wire [FW-1:0]       fold, s1_fold, fold_nx, s1_fold_nx;
 /* verilator lint_on UNUSEDSIGNAL */
 wire                en;
 wire [PE*SW-1:0]    s1_acc;
@@ -98,7 +98,8 @@ wire [PE*ABITS-1:0] y_lane;
 conv_pipe #(.CO(CO), .PE(PE), .ACC_W(SW), .ABITS(ABITS), .DLAT(TLAT), .FW(FW)) pipe (
     .clk(clk), .rst(rst),
     .s_axis_tvalid(s_axis_tvalid), .s_axis_tready(s_axis_tready), .s_axis_tlast(s_axis_tlast),
-    .fold(fold), .en(en), .acc_lane(acc_lane), .s1_acc(s1_acc), .s1_fold(s1_fold),
+    .fold(fold), .fold_nx(fold_nx), .en(en), .acc_lane(acc_lane), .s1_acc(s1_acc), .s1_fold(s1_fold),
+    .s1_fold_nx(s1_fold_nx),
     .y_lane(y_lane),
     .m_axis_tdata(m_axis_tdata), .m_axis_tvalid(m_axis_tvalid), .m_axis_tready(m_axis_tready),
     .m_axis_tlast(m_axis_tlast)
@@ -113,15 +114,23 @@ generate
         assign ts_word = TS_VEC;
         assign th_word = TH_VEC;
     end else begin : g_rom
-        // small ROMs (LUTs) addressed by the fold counter
+        // ROMs with a synchronous read (block RAM where synthesis finds it cheaper), addressed
+        // one cycle ahead (conv_pipe fold_nx / s1_fold_nx) so that the registered word is the
+        // one of the current fold / stage-1 fold: the same cycle timing as a combinational ROM
         reg [PE*CI*5-1:0] ts_mem [0:FOLD-1];
         reg [PE*QW-1:0]   th_mem [0:FOLD-1];
+        reg [PE*CI*5-1:0] ts_q;
+        reg [PE*QW-1:0]   th_q;
         initial begin
             $readmemh(TS_FILE, ts_mem);
             $readmemh(TH_FILE, th_mem);
         end
-        assign ts_word = ts_mem[fold];
-        assign th_word = th_mem[s1_fold];
+        always @(posedge clk) begin
+            ts_q <= ts_mem[fold_nx];
+            th_q <= th_mem[s1_fold_nx];
+        end
+        assign ts_word = ts_q;
+        assign th_word = th_q;
     end
 endgenerate
 
