@@ -13,7 +13,8 @@
 //   BIAS_W    bias bits, signed (bundle bias_bits) (default 32)
 //   LOGIT_W   logit bits, signed (bundle logit_bits) (default 32); LOGIT_W > GSUM_W
 //   CLASS_W   bits of the class index (default $clog2(K))
-//   W_FILE    $readmemh file, K words of CI*WBITS bits, channel c at [c*WBITS +: WBITS]
+//   W_FILE    $readmemh file, CI words of K*WBITS bits: word c is column c of the weights,
+//             class k at [k*WBITS +: WBITS] (one word per MAC cycle)
 //   B_FILE    $readmemh file, K words of BIAS_W bits
 // Ports:
 //   clk, rst (synchronous, active high)
@@ -23,7 +24,8 @@
 // Architecture:
 //   the sums g accumulate while the previous frame's FC runs (double buffer): the tlast beat
 //   copies g (including itself) to a hold register and clears g. The FC uses K MACs over CI
-//   cycles (column c of the weight ROM per cycle), then a sequential argmax over K-1 cycles;
+//   cycles (word c of the weight ROM per cycle: a synchronous read addressed one cycle ahead,
+//   block RAM or a LUT ROM, no CI:1 multiplexers), then a sequential argmax over K-1 cycles;
 //   the result is held in the output register until taken. s_axis_tready is low only on a
 //   tlast beat while the previous frame is still being computed or not yet taken.
 // Latency: the output beat is valid CI + K cycles after the tlast beat is accepted; a frame
@@ -69,7 +71,8 @@ localparam [KW-1:0] KONE = ONE_32[KW-1:0];
 
 localparam [1:0] ST_IDLE = 2'd0, ST_MAC = 2'd1, ST_ARGMAX = 2'd2, ST_OUT = 2'd3;
 
-reg [CI*WBITS-1:0] w_mem [0:K-1];
+reg [K*WBITS-1:0]  w_mem [0:CI-1];
+reg [K*WBITS-1:0]  wcol_q;
 reg [BIAS_W-1:0]   b_mem [0:K-1];
 initial begin
     $readmemh(W_FILE, w_mem);
@@ -171,7 +174,7 @@ always @* begin
             // logit[k] += w[k, c] * g[c]; g[c] is the low word of the hold register
             g_ext = {{(AW-GSUM_W){1'b0}}, gh_reg[GSUM_W-1:0]};
             for (k = 0; k < K; k = k + 1) begin
-                wsel = w_mem[k][c_reg*WBITS +: WBITS];
+                wsel = wcol_q[k*WBITS +: WBITS];
                 w_ext = {{(AW-WBITS){wsel[WBITS-1]}}, wsel};
                 logit_next[k*AW +: AW] = logit_reg[k*AW +: AW] + w_ext * g_ext;
             end
@@ -203,6 +206,15 @@ always @* begin
             end
         end
     endcase
+end
+
+// the weight column of the next cycle's c (always in range: c_reg wraps or stops at CI when
+// the MAC state ends, and the column is only used in the MAC state)
+/* verilator lint_off CMPCONST */  // CI a power of two: c_next never exceeds CLAST
+wire [CW-1:0] c_rd = (rst || c_next > CLAST) ? {CW{1'b0}} : c_next;
+/* verilator lint_on CMPCONST */
+always @(posedge clk) begin
+    wcol_q <= w_mem[c_rd];
 end
 
 always @(posedge clk) begin

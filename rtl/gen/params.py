@@ -172,11 +172,11 @@ def layer_params(layer, abits, in_bits, out_dir, prefix, fold=1, fifo_depth=None
         k, ci = int(layer["classes"]), int(layer["in_channels"])
         wb, bb = int(layer["wbits"]), int(layer["bias_bits"])
         w = np.asarray(layer["weight"]).reshape(k, ci)
-        words = []
-        for kk in range(k):
+        words = []  # column-major: word c = column c, class kk at [kk*wb +: wb] (gsum_fc.v)
+        for c in range(ci):
             word = 0
-            for c in range(ci):
-                word |= _mask(w[kk, c], wb) << (c * wb)
+            for kk in range(k):
+                word |= _mask(w[kk, c], wb) << (kk * wb)
             words.append(word)
         bias = np.asarray(layer["bias"]).reshape(-1)
         return {
@@ -188,7 +188,7 @@ def layer_params(layer, abits, in_bits, out_dir, prefix, fold=1, fifo_depth=None
             "BIAS_W": bb,
             "LOGIT_W": int(layer["logit_bits"]),
             "CLASS_W": max(1, math.ceil(math.log2(k))),
-            "W_FILE": write_memfile(os.path.join(out_dir, f"{prefix}_w.mem"), words, ci * wb),
+            "W_FILE": write_memfile(os.path.join(out_dir, f"{prefix}_w.mem"), words, k * wb),
             "B_FILE": write_memfile(os.path.join(out_dir, f"{prefix}_b.mem"), [_mask(v, bb) for v in bias], bb),
         }
     if t not in ("conv_dense", "conv_qgp"):
