@@ -50,13 +50,18 @@ SIM_CONFIGS = {
                          "--no-timing"],
            "cxx": "-O2"},
 }
-# v2: the C++ of the model at -O2. Measured on the shipped network (20 images, one process, CPU
-# seconds, alternating runs on the 2-core machine): 12.0 images per CPU second at -O1, 12.3 at
-# -O2 (+3%), builds about as long under load. Where the time goes (perf, --prof-cfuncs):
-# conv_qgp's folded lanes (the always @* loop: variable part-selects of the packed window bus
-# and of the packed tap word) ~60%, its FOLD-1 lanes ~20%, window3x3 ~6%, the harness itself
-# < 0.1%; more speed has to come from the RTL. Tried and dropped: --unroll-count 1024 (Verilator
-# alone ran 13 min before it was stopped); --threads does not raise images/s per core.
+# v2: the C++ of the model at -O2 (+3 % per CPU second over -O1 on the earlier RTL). Where the
+# time went and what was done about it (perf on the shipped network, Verilator 5.006):
+# - FOLD-1 thresholds read from a one-word memory: Verilator copied the whole 9,408-bit (conv1)
+#   and 13,728-bit (conv0) word for each of the 2 x 15 x 48 compares, ~2M words per cycle ->
+#   constants in the source (TH_VEC), 8.8 -> 17.6 images/s;
+# - adder trees as one packed vector per level (read-modify-write of wide slices per node) ->
+#   one wire per node (adder_tree.v), 17.6 -> 32.3 images/s;
+# - FOLD-1 taps read from memory and decoded by 9 compares per (out, in) pair -> constants in
+#   the source (TS_VEC: the multiplexers are wires), folded lanes an indexed part-select.
+# Now the time is spread over the folded layers' lanes (conv5 ~24 %, conv3 ~16 %, conv4 ~9 %) and
+# the window registers (~8 %): ~2.6 CPU cycles per leaf operation of ~17,500 leaves per clock.
+# `make bench` (tb/bench/simspeed.py) measures it against the whole flow of ce950de.
 SIM_DEFAULT = "v2"
 
 
