@@ -169,7 +169,18 @@ def run(args, log=print):
     steps["assemble"] = time.time() - t1
     t1 = time.time()
     log(f"place and route (nextpnr-ecp5 {dev['part']} {dev['package']}, {args.freq:g} MHz) ...")
-    pr = flow.place_and_route(ctx, dev, args.freq, seed=args.seed, log=log)
+    try:
+        pr = flow.place_and_route(ctx, dev, args.freq, seed=args.seed, log=log)
+    except flow.DoesNotFit as e:
+        # our LUT4 count (LUT4 + 2 x CCU2C of the units) is a lower bound: nextpnr's packer also
+        # spends logic cells on LUT RAM and wide multiplexers; its table decides
+        rec["fits"] = False
+        rec["packed"] = e.utilization
+        rec["steps_s"] = {k: round(v, 1) for k, v in steps.items()}
+        _write(out, rec)
+        for line in table(rec, dev):
+            log(line)
+        return rec, f"does not fit {dev['part']} after packing: {e}"
     steps["pnr"] = time.time() - t1
     util = pr.pop("utilization")
     from impl.devices import NEXTPNR_KEYS

@@ -47,6 +47,29 @@ class ImplError(RuntimeError):
     """A failure of a tool in the flow (one line: the step, and the tool's last error line)."""
 
 
+class DoesNotFit(ImplError):
+    """nextpnr's packer needs more of a resource than the device has (``utilization``: its
+    Device utilisation table, {cell: {"used", "available"}})."""
+
+    def __init__(self, msg, utilization):
+        super().__init__(msg)
+        self.utilization = utilization
+
+
+_UTIL = re.compile(r"^Info:\s+(\w+):\s+(\d+)/\s*(\d+)\s+\d+%", re.M)
+
+
+def packed_utilization(log_text):
+    """The "Device utilisation" table nextpnr prints after packing: {cell: {"used",
+    "available"}} ({} before it is printed)."""
+    i = log_text.find("Device utilisation:")
+    if i < 0:
+        return {}
+    block = log_text[i:].split("\n\n", 1)[0]
+    return {m.group(1): {"used": int(m.group(2)), "available": int(m.group(3))}
+            for m in _UTIL.finditer(block)}
+
+
 def tool(name):
     """Path of a YoWASP tool installed beside this Python (the venv), else from PATH."""
     p = BIN / name
@@ -397,6 +420,18 @@ def place_and_route(ctx, dev, freq_mhz, seed=1, log=print, timeout=None):
             if key in text and phase not in seen:
                 seen.add(phase)
                 log(f"  nextpnr: {phase} ({time.time() - t0:.0f} s)")
+        if "util" not in seen:
+            util = packed_utilization(text)
+            if util:
+                seen.add("util")
+                over = {c: u for c, u in util.items() if u["used"] > u["available"]}
+                if over:
+                    # placement cannot succeed: stop now instead of after the placer gives up
+                    p.kill()
+                    p.wait()
+                    raise DoesNotFit(", ".join(
+                        f"{c} {u['used']} > {u['available']} ({100 * u['used'] / u['available']:.0f} %)"
+                        for c, u in over.items()), util)
         if timeout and time.time() - t0 > timeout:
             p.kill()
             raise ImplError(f"nextpnr did not finish in {timeout} s")

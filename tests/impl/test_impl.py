@@ -109,3 +109,28 @@ def test_yosys_lint_finds_latches_and_loops(tmp_path):
     assert any("latch" in p for p in check(tmp_path, ["bad.v"], "latchy", "l1.log"))
     assert any("loop" in p for p in check(tmp_path, ["bad.v"], "loopy", "l2.log"))
     assert check(tmp_path, ["bad.v"], "fine", "l3.log") == []
+
+
+def test_packer_overflow_stops_nextpnr(tmp_path, monkeypatch):
+    """Our LUT4 count of the units is a lower bound (nextpnr also spends logic cells on LUT RAM
+    and wide multiplexers): when nextpnr's packer reports more cells than the device has, the
+    flow stops it at once and says by how much (DoesNotFit), instead of waiting for the placer
+    to give up. A stand-in nextpnr writes such a log and would then run for a minute."""
+    from impl import devices, flow
+
+    fake = tmp_path / "fake-nextpnr"
+    fake.write_text("#!/bin/sh\n"
+                    "printf 'Info: Packing IOs..\\nInfo: Device utilisation:\\n"
+                    "Info: \\t          TRELLIS_FF:   20000/  24288    82%%\\n"
+                    "Info: \\t        TRELLIS_COMB:   30000/  24288   123%%\\n\\n"
+                    "Info: Placed 0 cells\\n' > pnr.log\nsleep 60\n")
+    fake.chmod(0o755)
+    monkeypatch.setattr(flow, "tool", lambda name: str(fake))
+    work = tmp_path / "work"
+    work.mkdir()
+    t0 = __import__("time").time()
+    with pytest.raises(flow.DoesNotFit) as e:
+        flow.place_and_route({"work": work}, devices.device("ecp5-25k"), 50, log=lambda s: None)
+    assert __import__("time").time() - t0 < 30
+    assert "TRELLIS_COMB 30000 > 24288 (124 %)" in str(e.value)
+    assert e.value.utilization["TRELLIS_FF"] == {"used": 20000, "available": 24288}
