@@ -32,7 +32,9 @@ module adder_tree #(
     input  wire          clk,
     input  wire          en,
     /* verilator lint_on UNUSEDSIGNAL */
+    /* verilator lint_off UNUSEDSIGNAL */  // IW > OW: the high bits of each leaf (mod 2^OW)
     input  wire [N*IW-1:0] leaf,
+    /* verilator lint_on UNUSEDSIGNAL */
     output wire [OW-1:0] sum
 );
 
@@ -49,52 +51,63 @@ endfunction
 
 // One wire per tree node (not one packed vector per level): simulators keep every partial sum in
 // a machine word instead of read-modify-writing slices of wide vectors; synthesis sees the same
-// adders. Node (k, n) is g_lv[k].g_n[n]: s as computed, q as seen by level k + 1 (registered or
-// not).
+// adders. Node (k, n), k >= 1, is g_lv[k].g_n[n]: s as computed, q as seen by level k + 1
+// (registered or not). Level 1 reads the leaves directly (no generate block per leaf: Verilator
+// 5.006 loses generate blocks beyond about 3,000 iterations of one loop).
 genvar gk, gn;
 generate
-    for (gk = 0; gk <= LV; gk = gk + 1) begin : g_lv
+    for (gk = 1; gk <= LV; gk = gk + 1) begin : g_lv
         for (gn = 0; gn < (NP >> gk); gn = gn + 1) begin : g_n
             wire [lw(gk)-1:0] s;
             wire [lw(gk)-1:0] q;
-            if (gk == 0) begin : g_leaf
-                // leaf n to lw(0) = min(IW, OW) bits (the low OW bits of a wider leaf: mod 2^OW);
-                // padding leaves 0
-                if (gn < N) begin : g_in
-                    /* verilator lint_off UNUSEDSIGNAL */  // IW > OW: high bits dropped (mod 2^OW)
-                    wire [IW-1:0] v = leaf[gn*IW +: IW];
-                    /* verilator lint_on UNUSEDSIGNAL */
-                    assign s = v[lw(0)-1:0];
-                end else begin : g_pad
-                    assign s = {lw(0){1'b0}};
+            wire [lw(gk-1)-1:0] l, r;
+            if (gk == 1) begin : g_leaves
+                // leaves 2n and 2n+1 to lw(0) = min(IW, OW) bits (the low OW bits of a wider
+                // leaf: mod 2^OW); padding leaves 0
+                if (2*gn < N) begin : g_l
+                    assign l = leaf[(2*gn)*IW +: lw(0)];
+                end else begin : g_lpad
+                    assign l = {lw(0){1'b0}};
                 end
-            end else begin : g_sum
-                wire [lw(gk-1)-1:0] l = g_lv[gk-1].g_n[2*gn].q;
-                wire [lw(gk-1)-1:0] r = g_lv[gk-1].g_n[2*gn+1].q;
-                if (lw(gk) > lw(gk-1)) begin : g_grow
-                    // one bit wider: sign-extend both operands
-                    assign s = {l[lw(gk-1)-1], l} + {r[lw(gk-1)-1], r};
-                end else begin : g_cap
-                    // already OW bits: modulo 2^OW
-                    assign s = l + r;
+                if (2*gn + 1 < N) begin : g_r
+                    assign r = leaf[(2*gn+1)*IW +: lw(0)];
+                end else begin : g_rpad
+                    assign r = {lw(0){1'b0}};
                 end
+            end else begin : g_nodes
+                assign l = g_lv[gk-1].g_n[2*gn].q;
+                assign r = g_lv[gk-1].g_n[2*gn+1].q;
+            end
+            if (lw(gk) > lw(gk-1)) begin : g_grow
+                // one bit wider: sign-extend both operands
+                assign s = {l[lw(gk-1)-1], l} + {r[lw(gk-1)-1], r};
+            end else begin : g_cap
+                // already OW bits: modulo 2^OW
+                assign s = l + r;
             end
             if (REG_EVERY > 0 && gk >= 2 && gk < LV
                 && ((LV - gk) % (REG_EVERY > 0 ? REG_EVERY : 1)) == 0) begin : g_reg
-                reg [lw(gk)-1:0] r = {lw(gk){1'b0}};
+                reg [lw(gk)-1:0] rg = {lw(gk){1'b0}};
                 always @(posedge clk) begin
                     if (en) begin
-                        r <= s;
+                        rg <= s;
                     end
                 end
-                assign q = r;
+                assign q = rg;
             end else begin : g_wire
                 assign q = s;
             end
         end
     end
     // the root, to OW bits: sign extension (a narrow tree) or as is (lw(LV) == OW)
-    if (lw(LV) < OW) begin : g_ext
+    if (LV == 0) begin : g_one
+        wire [lw(0)-1:0] v = leaf[0 +: lw(0)];
+        if (lw(0) < OW) begin : g_ext
+            assign sum = {{(OW-lw(0)){v[lw(0)-1]}}, v};
+        end else begin : g_root
+            assign sum = v;
+        end
+    end else if (lw(LV) < OW) begin : g_ext
         assign sum = {{(OW-lw(LV)){g_lv[LV].g_n[0].q[lw(LV)-1]}}, g_lv[LV].g_n[0].q};
     end else begin : g_root
         assign sum = g_lv[LV].g_n[0].q;
