@@ -80,6 +80,16 @@ def table(rec, dev):
     return lines
 
 
+def _misfit(rec, steps, out, dev, log, msg):
+    """The design does not fit ``dev``: impl.json with "fits": false, the table, and (rec, msg)."""
+    rec["fits"] = False
+    rec["steps_s"] = {k: round(v, 1) for k, v in steps.items()}
+    _write(out, rec)
+    for line in table(rec, dev):
+        log(line)
+    return rec, msg
+
+
 def run(args, log=print):
     from golden.bundle import load_bundle
     from impl import fit as F
@@ -145,13 +155,9 @@ def run(args, log=print):
     # does it fit at all?
     over = [f"{k.upper()} {rec[k]} > {dev[k]}" for k in ("lut4", "dsp", "bram") if rec[k] > dev[k]]
     if over:
-        rec["fits"] = False
-        rec["steps_s"] = {k: round(v, 1) for k, v in steps.items()}
-        _write(out, rec)
-        for line in table(rec, dev):
-            log(line)
-        return rec, (f"does not fit {dev['part']}: {', '.join(over)} "
-                     f"(LUT4 {100 * rec['lut4'] / dev['lut4']:.0f} % of the device)")
+        return _misfit(rec, steps, out, dev, log,
+                       f"does not fit {dev['part']}: {', '.join(over)} "
+                       f"(LUT4 {100 * rec['lut4'] / dev['lut4']:.0f} % of the device)")
     rec["fits"] = True
     if args.no_pnr:
         rec["steps_s"] = {k: round(v, 1) for k, v in steps.items()}
@@ -174,13 +180,8 @@ def run(args, log=print):
     except flow.DoesNotFit as e:
         # our LUT4 count (LUT4 + 2 x CCU2C of the units) is a lower bound: nextpnr's packer also
         # spends logic cells on LUT RAM and wide multiplexers; its table decides
-        rec["fits"] = False
         rec["packed"] = e.utilization
-        rec["steps_s"] = {k: round(v, 1) for k, v in steps.items()}
-        _write(out, rec)
-        for line in table(rec, dev):
-            log(line)
-        return rec, f"does not fit {dev['part']} after packing: {e}"
+        return _misfit(rec, steps, out, dev, log, f"does not fit {dev['part']} after packing: {e}")
     steps["pnr"] = time.time() - t1
     util = pr.pop("utilization")
     from impl.devices import NEXTPNR_KEYS
