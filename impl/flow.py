@@ -234,7 +234,11 @@ def run_yosys(work, script, log_name, timeout=None):
 
 
 SYNTH = {
-    "ecp5": "synth_ecp5 -top {top}",
+    # -nowidelut: abc maps the QGP lanes' 9:1 multiplexers to LUT4 only; with wide LUTs
+    # (LUT4 pairs joined by PFUMX / L6MUX21) it picked LUT6-sized pieces and needed 17 LUT4 per
+    # multiplexed bit instead of 8 (measured on a 64-channel lane: 4,346 LUT4 + 2,042 PFUMX +
+    # 1,018 L6MUX21 -> 2,112 LUT4; conv5 at FOLD 256: 18,052 -> 14,047 LUT4)
+    "ecp5": "synth_ecp5 -nowidelut -top {top}",
     # Xilinx 7-series totals for users with larger parts (no P&R)
     "xilinx": "synth_xilinx -family xc7 -top {top}",
 }

@@ -85,7 +85,10 @@ wire out_free = !m_axis_tvalid_reg || m_axis_tready;
 wire can_shift = out_free || !sr_valid_reg[CTR-1];
 wire bubble = (flush_reg != {FW{1'b0}}) && !s_axis_tvalid;
 wire shift = can_shift && (s_axis_tvalid || bubble);
-wire [PB-1:0] in_pixel = s_axis_tvalid ? s_axis_tdata : {PB{1'b0}};   // entry 0 after a shift
+// entry 0 after a shift: the input beat as it is, also on a bubble (no gating: one LUT per bit
+// saved). A bubble's data only ever sits at taps below the frame's last row, which the mask
+// replaces by 0, like the stale entries and unwritten memory words below.
+wire [PB-1:0] in_pixel = s_axis_tdata;
 
 // the nine window taps after this cycle's shift, before the padding mask: tap t at [t*PB +: PB]
 wire [9*PB-1:0] taps;

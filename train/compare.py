@@ -30,7 +30,7 @@ from .model import conv_kind, conv_weight_bits
 
 SPEC_DIR = CONFIG_DIR / "compare"
 ROOT = CONFIG_DIR.parent.parent
-ROW_KEYS = ("name", "conv", "train", "note", "regress_min_fold")
+ROW_KEYS = ("name", "conv", "train", "note")
 
 
 def load_spec(name_or_path: str) -> dict:
@@ -229,7 +229,7 @@ def run_compare(spec_name="short", out="models/compare", runs="runs/compare", on
                 log(f"{name}: exported earlier ({bdir}), nothing to train")
                 continue
             rec = _record_from_bundle(bdir, spec, row, cfg, limit_batches)
-            _regress_row(rec, bdir, n_reg, jobs, failed, log, row.get("regress_min_fold"))
+            _regress_row(rec, bdir, n_reg, jobs, failed, log)
             rows[name] = rec
             write_results(res_path, spec, rows)
             plot([r for r in rows.values() if r.get("accuracy") is not None], Path(png))
@@ -262,7 +262,7 @@ def run_compare(spec_name="short", out="models/compare", runs="runs/compare", on
             export_run(run_dir, bdir, data_dir=data_dir)
             acc = json.loads((bdir / "model.json").read_text())["accuracy"]
             rec.update(accuracy=acc["golden"], images=acc["images"], accuracy_source="golden", bundle=str(bdir))
-            _regress_row(rec, bdir, n_reg, jobs, failed, log, row.get("regress_min_fold"))
+            _regress_row(rec, bdir, n_reg, jobs, failed, log)
         rows[name] = rec
         write_results(res_path, spec, rows)
         plot([r for r in rows.values() if r.get("accuracy") is not None], Path(png))
@@ -273,30 +273,13 @@ def run_compare(spec_name="short", out="models/compare", runs="runs/compare", on
     return read_results(res_path)
 
 
-def regress_folding(bundle_dir: Path, min_fold) -> str | None:
-    """A FOLDING spec that runs every conv_dense layer after the first at FOLD >= ``min_fold``
-    (None: the rate-matched plan). A dense 48->48 conv1 at FOLD 1 is 166k constant shift-and-add
-    leaves, too big a Verilator model for a 2-core machine; folded it is a ROM and multipliers."""
-    if not min_fold:
-        return None
-    from golden.bundle import load_bundle
-    from rtl.gen.plan import fold_within, folding_plan
-    parts = []
-    for i, p in enumerate(folding_plan(load_bundle(str(bundle_dir)))):
-        if i > 0 and p["type"] == "conv_dense" and p["fold"] < int(min_fold):
-            co = p["pe"] * p["fold"]
-            parts.append(f"{p['name']}:{co // fold_within(co, int(min_fold))}")
-    return ",".join(parts) or None
-
-
-def _regress_row(rec: dict, bdir: Path, n_reg: int, jobs: int, failed: list, log, min_fold=None):
-    """RTL == golden on ``n_reg`` images (the spec row's ``regress_min_fold``: see
-    ``regress_folding``)."""
-    folding = regress_folding(bdir, min_fold)
+def _regress_row(rec: dict, bdir: Path, n_reg: int, jobs: int, failed: list, log):
+    """RTL == golden on ``n_reg`` images, with the default folding plan (``make regress``'s; its
+    datapath cap folds the dense rows' wide layers: rtl/gen/plan.py)."""
     name = rec["name"]
-    log(f"{name}: RTL regression on {n_reg} images{f' (folding {folding})' if folding else ''} ...")
+    log(f"{name}: RTL regression on {n_reg} images ...")
     t0 = time.time()
-    g = regress(bdir, n_reg, jobs, Path("build") / "compare" / f"regress-{name}.json", folding)
+    g = regress(bdir, n_reg, jobs, Path("build") / "compare" / f"regress-{name}.json")
     rec["regress"] = {"images": g["images"], "mismatches": g["mismatches"],
                       "cycles_per_image": g.get("cycles_per_image"), "folding": g.get("folding"),
                       "seconds": round(time.time() - t0, 1)}

@@ -12,6 +12,14 @@ fold by up to 4^p (FOLD = the largest divisor of CO not above 4^p, PE = CO / FOL
 take one pixel whenever one arrives; the layers before the first pool run at PE = CO. The network then takes ``max(H0*W0, H*W*FOLD of every layer, head)`` cycles
 per image, i.e. the input frame's pixel count.
 
+Datapath cap of the default: a layer's datapath is PE x its leaves per output channel
+(``lane_leaves``: a QGP lane sums CI multiplexed terms, a dense lane 9*CI*WBITS shift-and-add
+terms); the default lowers PE (a larger FOLD, fewer images/s) until PE * lane_leaves <=
+``LEAF_BUDGET``, and to 1 at least. The shipped network's largest layer is 4,096 leaves (conv5 at
+PE 16), so its plan is the rate-matched one; an 8-bit dense 48->48 layer at PE 48 would be
+165,888 leaves, a circuit no ECP5 holds and a model Verilator cannot build on a small machine
+(the int8 and binary rows of ``make compare``). A spec (below) is never capped.
+
 A plan spec overrides layers one by one:
   - ``"conv2:8,conv3:16"`` (the Makefile's ``FOLDING=``): PE per named layer,
   - a JSON file ``{"conv2": 8, "conv3": 16}`` or ``{"pe": {"conv2": 8}}``,
@@ -90,9 +98,23 @@ def fold_within(co, limit):
     return max(f for f in range(1, co + 1) if co % f == 0 and f <= max(1, limit))
 
 
-def _rate_matched_pe(co, rate_div):
-    """The smallest PE that divides CO and keeps CO / PE <= rate_div cycles per pixel."""
-    return co // fold_within(co, rate_div)
+# the default plan's cap on PE * lane_leaves per layer (see the module docstring)
+LEAF_BUDGET = 16384
+
+
+def lane_leaves(layer):
+    """Adder-tree leaves of one output channel: CI for a QGP layer, 9*CI*WBITS for a dense one."""
+    ci = int(layer["in_channels"])
+    return 9 * ci * int(layer["wbits"]) if layer["type"] == "conv_dense" else ci
+
+
+def _default_pe(layer, rate_div):
+    """The smallest PE that divides CO and keeps CO / PE <= rate_div cycles per pixel, lowered
+    to the largest divisor of CO within LEAF_BUDGET leaves (at least 1)."""
+    co = int(layer["out_channels"])
+    pe = co // fold_within(co, rate_div)
+    cap = max(1, LEAF_BUDGET // lane_leaves(layer))
+    return max(d for d in range(1, pe + 1) if co % d == 0 and d <= max(1, min(pe, cap)))
 
 
 def folding_plan(bundle, spec=None):
@@ -120,7 +142,7 @@ def folding_plan(bundle, spec=None):
                 raise FoldingError("FOLDING", f"{name}:{pe}", f"PE must divide the layer's {co} "
                                    f"output channels (CO % PE == 0, 1 <= PE <= {co})")
         else:
-            pe = _rate_matched_pe(co, rate_div)
+            pe = _default_pe(layer, rate_div)
         plan.append({"name": name, "type": t, "pe": pe, "fold": co // pe, "rate_div": rate_div})
         if layer.get("pool"):
             rate_div *= 4

@@ -10,7 +10,8 @@ The numbers of `make bench`:
   impl      the network implemented on --device (make impl: yosys 0.70, nextpnr-ecp5, timing,
             bitstream; plus synth_xilinx totals), beside the recorded figures of the RTL before
             the multiplier-free datapath (docs/bench/impl-before.json);
-  gate      the gate-level regression (synthesized netlist vs golden) on --gate-n images.
+  gate      the gate-level regression (synthesized netlist vs golden) on --gate-n images, for
+            the folding plan of the impl piece (its record in build/bench.json).
 Prints markdown tables and writes build/bench.json atomically (pieces not selected keep their
 previous entry). Exit 0 when every selected piece ran and the regression had no mismatch.
 """
@@ -274,8 +275,11 @@ def main(argv=None):
             from tb.regress.__main__ import _parser as rparser
             from tb.regress.__main__ import run as rrun
 
-            ga = rparser().parse_args(["--bundle", args.bundle, "--n", str(args.gate_n),
-                                       "--jobs", str(args.jobs), "--gate"])
+            # the netlist of the plan the impl piece implemented (this run's or the last one's)
+            plan = (bench.get("impl") or {}).get("folding_spec")
+            gargs = ["--bundle", args.bundle, "--n", str(args.gate_n), "--jobs", str(args.jobs),
+                     "--gate"] + (["--folding", plan] if plan else [])
+            ga = rparser().parse_args(gargs)
             bench["gate"] = rrun(ga, log=log)
             if bench["gate"]["mismatches"]:
                 rc = 1

@@ -9,7 +9,7 @@ import pytest
 
 from golden.bundle import load_bundle
 from golden.errors import QGPError
-from rtl.gen.plan import FoldingError, folding_plan, parse_spec
+from rtl.gen.plan import LEAF_BUDGET, FoldingError, folding_plan, lane_leaves, parse_spec
 from rtl.gen.top import generate
 
 ROOT = __import__("pathlib").Path(__file__).resolve().parents[2]
@@ -39,6 +39,26 @@ def test_default_is_rate_matched(shipped):
         assert p["fold"] == _rate_matched_fold(co, rate)
         assert p["pe"] * p["fold"] == co
         rate *= 4 if L.get("pool") else 1
+
+
+def test_default_caps_wide_dense_layers():
+    """The int8 row of the compare experiment: dense 8-bit layers after conv0 would be up to 166k
+    leaves rate-matched; the default folds each to the largest PE within LEAF_BUDGET (or 1)."""
+    b = load_bundle(str(ROOT / "models" / "compare" / "int8"))
+    rate = 1
+    for p, L in zip(folding_plan(b), b.layers):
+        if L["type"] == "gsum_fc":
+            continue
+        co = int(L["out_channels"])
+        rated = co // _rate_matched_fold(co, rate)
+        ok = [d for d in range(1, rated + 1) if co % d == 0 and d * lane_leaves(L) <= LEAF_BUDGET]
+        assert p["pe"] == (max(ok) if ok else 1), p
+        assert p["pe"] == 1 or p["pe"] * lane_leaves(L) <= LEAF_BUDGET
+        rate *= 4 if L.get("pool") else 1
+    by = {p["name"]: p for p in folding_plan(b)}
+    assert (by["conv1"]["pe"], by["conv5"]["pe"]) == (4, 1)       # 4 x 3,456 leaves; 1 x 18,432
+    # a spec is not capped
+    assert {p["name"]: p["pe"] for p in folding_plan(b, "conv1:48")}["conv1"] == 48
 
 
 def test_spec_forms_agree(tmp_path, shipped):
