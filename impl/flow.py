@@ -465,8 +465,17 @@ def place_and_route(ctx, dev, freq_mhz, seed=1, log=print, timeout=None):
 def bitstream(ctx, log=print):
     work = ctx["work"]
     t0 = time.time()
-    r = subprocess.run([tool("yowasp-ecppack"), "--input", "net.config", "--bit", "net.bit"],
-                       cwd=work, capture_output=True, text=True)
+    for attempt in (1, 2):
+        (work / "net.bit").unlink(missing_ok=True)
+        r = subprocess.run([tool("yowasp-ecppack"), "--input", "net.config", "--bit", "net.bit"],
+                           cwd=work, capture_output=True, text=True)
+        if r.returncode == 0 and (work / "net.bit").exists():
+            break
+        # once in a CI run (fresh clone, a second YoWASP tool running beside it) ecppack said
+        # "Failed to process input config: unexpected token" on a net.config that it then read
+        # without error: try a second time before giving up, and say so
+        log(f"  ecppack failed ({(r.stderr or r.stdout).strip().splitlines()[-1:]})"
+            + (", once more ..." if attempt == 1 else ""))
     if r.returncode != 0 or not (work / "net.bit").exists():
         raise ImplError(f"ecppack: {(r.stderr or r.stdout).strip().splitlines()[-1:]}")
     log(f"  bitstream {(work / 'net.bit').stat().st_size} bytes in {time.time() - t0:.0f} s")
