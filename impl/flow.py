@@ -355,6 +355,20 @@ def _read_units(ctx):
             + "; ".join(f"read_json unit_{n}.json" for n in ctx["units"]))
 
 
+def _json_complete(path, wait_s=5):
+    """True once ``path`` parses as JSON, checked for up to ``wait_s`` seconds. In fresh-clone CI
+    runs under pytest-xdist a file one YoWASP tool had just written was twice read truncated by
+    the next (nextpnr: "Failed to parse JSON file 'net.json': unexpected end of input"; ecppack:
+    "unexpected token" on net.config), each file complete when looked at later."""
+    for _ in range(max(1, int(wait_s * 2))):
+        try:
+            json.loads(Path(path).read_text())
+            return True
+        except (OSError, ValueError):
+            time.sleep(0.5)
+    return False
+
+
 def assemble(ctx, log=print):
     """Read the synthesized units back, flatten them with qgp_net and the I/O shell into
     ``net.json`` (what nextpnr reads); returns the flattened design's resource counts."""
@@ -367,6 +381,11 @@ def assemble(ctx, log=print):
               "flatten; opt_clean; tee -q -o assembled.stat.json stat -json; "
               "select -module impl_shell; write_json -selected net.json")
     run_yosys(work, script, "assemble.log")
+    if not _json_complete(work / "net.json"):
+        log("  net.json incomplete after yosys: assembling once more ...")
+        run_yosys(work, script, "assemble.log")
+        if not _json_complete(work / "net.json"):
+            raise ImplError("yosys (assemble.log): net.json is not complete JSON")
     log(f"  assembled netlist in {time.time() - t0:.0f} s")
     return cell_counts(work / "assembled.stat.json")
 
@@ -441,6 +460,8 @@ def place_and_route(ctx, dev, freq_mhz, seed=1, log=print, timeout=None):
             raise ImplError(f"nextpnr did not finish in {timeout} s")
     out = p.stdout.read() if p.stdout else ""
     dt = time.time() - t0
+    if p.returncode == 0:
+        _json_complete(work / "report.json")
     if p.returncode != 0 or not (work / "report.json").exists():
         text = (work / "pnr.log").read_text(errors="replace") if (work / "pnr.log").exists() else ""
         err = [l for l in (text + out).splitlines() if "ERROR" in l]
@@ -471,11 +492,10 @@ def bitstream(ctx, log=print):
                            cwd=work, capture_output=True, text=True)
         if r.returncode == 0 and (work / "net.bit").exists():
             break
-        # once in a CI run (fresh clone, a second YoWASP tool running beside it) ecppack said
-        # "Failed to process input config: unexpected token" on a net.config that it then read
-        # without error: try a second time before giving up, and say so
+        # see _json_complete: ecppack once read net.config truncated; a second try, and say so
         log(f"  ecppack failed ({(r.stderr or r.stdout).strip().splitlines()[-1:]})"
             + (", once more ..." if attempt == 1 else ""))
+        time.sleep(2)
     if r.returncode != 0 or not (work / "net.bit").exists():
         raise ImplError(f"ecppack: {(r.stderr or r.stdout).strip().splitlines()[-1:]}")
     log(f"  bitstream {(work / 'net.bit').stat().st_size} bytes in {time.time() - t0:.0f} s")
