@@ -495,7 +495,8 @@ def bitstream(ctx, log=print):
         # see _json_complete: ecppack once read net.config truncated; a second try, and say so
         log(f"  ecppack failed ({(r.stderr or r.stdout).strip().splitlines()[-1:]})"
             + (", once more ..." if attempt == 1 else ""))
-        time.sleep(2)
+        if attempt == 1:
+            time.sleep(2)
     if r.returncode != 0 or not (work / "net.bit").exists():
         raise ImplError(f"ecppack: {(r.stderr or r.stdout).strip().splitlines()[-1:]}")
     log(f"  bitstream {(work / 'net.bit').stat().st_size} bytes in {time.time() - t0:.0f} s")

@@ -180,12 +180,10 @@ def markdown_table(res: dict, spec: dict | None = None) -> str:
     return "\n".join(lines)
 
 
-def regress(bundle: Path, n: int, jobs: int, out_json: Path, folding=None) -> dict:
+def regress(bundle: Path, n: int, jobs: int, out_json: Path) -> dict:
     out_json = Path(out_json).resolve()
     cmd = [sys.executable, "-m", "tb.regress", "--bundle", str(Path(bundle).resolve()), "--n", str(n),
            "--jobs", str(jobs), "--out", str(out_json), "--no-progress"]
-    if folding:
-        cmd += ["--folding", str(folding)]
     p = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
     if p.returncode not in (0, 1) or not out_json.is_file():
         tail = (p.stderr or p.stdout).strip().splitlines()[-1:] or ["no output"]

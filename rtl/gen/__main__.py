@@ -12,6 +12,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from rtl.gen.top import VERILATOR_WIDE
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -48,9 +50,7 @@ def main(argv=None):
 def lint(info):
     """verilator --lint-only -Wall on the generated top and on every rtl/bench module."""
     rtl = ROOT / "rtl"
-    # wide FOLD-1 weight constants (a dense 48->48 layer: 165,888 bits) need more than
-    # Verilator's default 64k-bit number limit
-    jobs = [("qgp_net", [info["top_file"]], ["-y", str(rtl), "--max-num-width", "1048576"])]
+    jobs = [("qgp_net", [info["top_file"]], ["-y", str(rtl), *VERILATOR_WIDE])]
     # bench_adder_tree is recursive by parameter: Verilator elaborates it inside a parent, not
     # as a top of its own, so it is linted through the cores that use it.
     bench = sorted(f for f in (rtl / "bench").glob("*.v") if f.stem != "bench_adder_tree")

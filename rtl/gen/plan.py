@@ -114,7 +114,7 @@ def _default_pe(layer, rate_div):
     co = int(layer["out_channels"])
     pe = co // fold_within(co, rate_div)
     cap = max(1, LEAF_BUDGET // lane_leaves(layer))
-    return max(d for d in range(1, pe + 1) if co % d == 0 and d <= max(1, min(pe, cap)))
+    return max(d for d in range(1, min(pe, cap) + 1) if co % d == 0)
 
 
 def folding_plan(bundle, spec=None):

@@ -34,6 +34,11 @@ from rtl.gen import params as P
 from rtl.gen.plan import folding_plan
 from golden import atomic
 
+# Verilator flags every model of a generated top needs (lint, the regression harness): FOLD-1
+# layers carry their weights as Verilog constants, and a dense 48->48 conv1 (the int8 and binary
+# rows of `make compare`) has a 165,888-bit WVEC, above Verilator's default 64k-bit number limit
+VERILATOR_WIDE = ["--max-num-width", "1048576"]
+
 RTL_DIR = Path(__file__).resolve().parents[1]
 
 

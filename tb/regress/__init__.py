@@ -29,6 +29,7 @@ from pathlib import Path
 import numpy as np
 
 from golden import atomic
+from rtl.gen.top import VERILATOR_WIDE
 
 ROOT = Path(__file__).resolve().parents[2]
 HERE = Path(__file__).resolve().parent
@@ -42,15 +43,12 @@ DEFAULT_BUNDLE = ROOT / "models" / "fmnist"
 # state. "v1" is the first harness's configuration, kept selectable (build(net, sim="v1"));
 # `make bench` (tb/bench/simspeed.py) measures the default side by side with the whole flow of an
 # earlier revision (RTL, harness and flags) on the same machine in the same run.
-# FOLD-1 layers carry their weights as Verilog constants: a dense 48->48 conv1 (the int8 and binary
-# rows of `make compare`) has a 165,888-bit WVEC, above Verilator's default 64k-bit number limit
-WIDE = ["--max-num-width", "1048576"]
 SIM_CONFIGS = {
     "v1": {"verilator": ["-O3", "--x-assign", "unique", "--x-initial", "unique", "-Wno-fatal",
-                         "--no-timing", *WIDE],
+                         "--no-timing", *VERILATOR_WIDE],
            "cxx": "-O1"},
     "v2": {"verilator": ["-O3", "--x-assign", "unique", "--x-initial", "unique", "-Wno-fatal",
-                         "--no-timing", *WIDE],
+                         "--no-timing", *VERILATOR_WIDE],
            "cxx": "-O2"},
 }
 # v2: the C++ of the model at -O2 (+3 % per CPU second over -O1 on the earlier RTL). Where the
