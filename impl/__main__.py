@@ -39,6 +39,9 @@ def _parser():
     ap.add_argument("--jobs", type=int, default=os.cpu_count() or 2,
                     help="parallel layer syntheses")
     ap.add_argument("--seed", type=int, default=1, help="nextpnr placement seed")
+    ap.add_argument("--placer", default=os.environ.get("PLACER") or "heap",
+                    choices=("heap", "static", "sa"),
+                    help="nextpnr placer (default heap; static: the electrostatic placer)")
     ap.add_argument("--no-pnr", action="store_true", help="synthesis only (no P&R, no bitstream)")
     ap.add_argument("--xilinx", action="store_true",
                     help="also whole-network totals from synth_xilinx (LUT6, FF, RAMB, DSP48)")
@@ -176,7 +179,7 @@ def run(args, log=print):
     t1 = time.time()
     log(f"place and route (nextpnr-ecp5 {dev['part']} {dev['package']}, {args.freq:g} MHz) ...")
     try:
-        pr = flow.place_and_route(ctx, dev, args.freq, seed=args.seed, log=log)
+        pr = flow.place_and_route(ctx, dev, args.freq, seed=args.seed, placer=args.placer, log=log)
     except flow.DoesNotFit as e:
         # our LUT4 count (LUT4 + 2 x CCU2C of the units) is a lower bound: nextpnr's packer also
         # spends logic cells on LUT RAM and wide multiplexers; its table decides

