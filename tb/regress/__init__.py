@@ -120,6 +120,16 @@ def gate_net(bundle_dir, folding=None, log=print):
     return g
 
 
+def watchdog_cycles(net, p_valid=1.0, p_ready=1.0):
+    """Cycles the harness waits for the next result before it reports a deadlock: 50 input
+    frames, plus the pipeline's fill for a folded plan (each layer holds an image for at most
+    one image period, cycles_per_image), slowed by the backpressure's valid/ready rates. The
+    shipped plan: 39,200 + 7,056 cycles; conv1 at FOLD 48 (37,632 cycles/image): ~380k."""
+    slow = 1.0 / max(0.05, min(float(p_valid), float(p_ready)))
+    fill = (len(net["layers"]) + 2) * int(net["cycles_per_image"])
+    return int(50 * int(net["frame"]) + fill * slow)
+
+
 def verilator_version():
     out = subprocess.run(["verilator", "--version"], capture_output=True, text=True, check=True)
     return out.stdout.strip()
@@ -263,6 +273,7 @@ def simulate(exe, net, images, jobs=None, p_valid=1.0, p_ready=1.0, seed=1,
                    "--logit-w", str(net["logit_w"]), "--class-w", str(net["class_w"]),
                    "--p-valid", repr(p_valid), "--p-ready", repr(p_ready),
                    "--seed", str(seed + 1000 * j), "--progress", str(every),
+                   "--watchdog", str(watchdog_cycles(net, p_valid, p_ready)),
                    "+verilator+rand+reset+2", f"+verilator+seed+{seed + j + 1}"]
             if reset_image is not None:
                 cmd += ["--reset-image", str(reset_image), "--reset-pixel", str(reset_pixel)]

@@ -74,6 +74,8 @@ def test_normal(net_bundle):
     assert r["intervals"]["min"] == r["intervals"]["max"] == exp  # periodic steady state
     assert exp <= LIMIT * hw
     assert r["latency_cycles"] > hw
+    # the harness's deadlock watchdog is an upper bound of the real first-result latency
+    assert r["latency_cycles"] < R.watchdog_cycles(R.generate(net_bundle))
 
 
 def test_soak_backpressure(net_bundle):
