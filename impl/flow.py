@@ -430,6 +430,9 @@ def _progress_line(text):
     m = None
     for m in _PROGRESS.finditer(text):
         pass
+    leg = text.rfind("Info: Strict legalising")
+    if leg >= 0 and (m is None or leg > m.start()):
+        return text[leg + 6:].split("\n", 1)[0].strip().rstrip(".") + " (no progress output)"
     if m is None:
         return None
     line = " ".join(m.group(1).split())

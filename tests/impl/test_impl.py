@@ -161,6 +161,8 @@ def test_progress_line_quotes_the_placer_and_the_router():
     static = ("Info: iter=10 steplen=0.4\nInfo: overlap: COMB=99.3%, FF=97.9%, RAM=0.0%, MUL=80.0%\n"
               "Info: overlap: COMB=64.2%,  FF=67.2%, RAM=19.4%, MUL=85.1%\n")
     assert _progress_line(static) == "overlap: COMB=64.2%, FF=67.2%, RAM=19.4%, MUL=85.1%"
+    assert _progress_line(static + "Info: Strict legalising 93586 cells...\n") == \
+        "Strict legalising 93586 cells (no progress output)"
     sa = static + "Info:   at iteration #5: temp = 0.000000, timing cost = 370, wirelen = 21603\n"
     assert _progress_line(sa).startswith("at iteration #5: temp")
     route = (sa + "Info:    IterCnt |  w/ripup   wo/ripup |  w/r  wo/r |      arcs| batch(sec) total(sec)|\n"
