@@ -39,6 +39,9 @@ def _parser():
     ap.add_argument("--jobs", type=int, default=os.cpu_count() or 2,
                     help="parallel layer syntheses")
     ap.add_argument("--seed", type=int, default=1, help="nextpnr placement seed")
+    ap.add_argument("--pnr-timeout", type=float,
+                    default=float(os.environ.get("PNR_TIMEOUT") or 0) or None,
+                    help="stop nextpnr after this many seconds (exit 3, one line; default: none)")
     ap.add_argument("--placer", default=os.environ.get("PLACER") or "heap",
                     choices=("heap", "static", "sa"),
                     help="nextpnr placer (default heap; static: the electrostatic placer)")
@@ -179,7 +182,8 @@ def run(args, log=print):
     t1 = time.time()
     log(f"place and route (nextpnr-ecp5 {dev['part']} {dev['package']}, {args.freq:g} MHz) ...")
     try:
-        pr = flow.place_and_route(ctx, dev, args.freq, seed=args.seed, placer=args.placer, log=log)
+        pr = flow.place_and_route(ctx, dev, args.freq, seed=args.seed, placer=args.placer, log=log,
+                                   timeout=args.pnr_timeout)
     except flow.DoesNotFit as e:
         # our LUT4 count (LUT4 + 2 x CCU2C of the units) is a lower bound: nextpnr's packer also
         # spends logic cells on LUT RAM and wide multiplexers; its table decides

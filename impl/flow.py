@@ -487,7 +487,9 @@ def place_and_route(ctx, dev, freq_mhz, seed=1, placer="heap", log=print, timeou
                         for c, u in over.items()), util)
         if timeout and time.time() - t0 > timeout:
             p.kill()
-            raise ImplError(f"nextpnr did not finish in {timeout} s")
+            p.wait()
+            raise ImplError(f"nextpnr did not finish in {timeout:g} s (last: "
+                            f"{_progress_line(text) or 'packing'})")
     out = p.stdout.read() if p.stdout else ""
     dt = time.time() - t0
     if p.returncode == 0:

@@ -169,3 +169,21 @@ def test_progress_line_quotes_the_placer_and_the_router():
              "Info:       1000 |      245        754 |  245   754 |     21920|       0.86       0.86|\n"
              "Info:       2000 |      530       1469 |  285   715 |     21314|       0.35       1.21|\n")
     assert _progress_line(route) == "routing, 21314 arcs left"
+
+
+def test_pnr_timeout_is_one_error(tmp_path, monkeypatch):
+    """--pnr-timeout: a place and route that runs past it is stopped with one error line (the
+    placer of a nearly full device can run for hours). A stand-in nextpnr sleeps."""
+    from impl import devices, flow
+
+    fake = tmp_path / "fake-nextpnr"
+    fake.write_text("#!/bin/sh\nprintf 'Info: Packing IOs..\\n' > pnr.log\nsleep 60\n")
+    fake.chmod(0o755)
+    monkeypatch.setattr(flow, "tool", lambda name: str(fake))
+    work = tmp_path / "work"
+    work.mkdir()
+    t0 = __import__("time").time()
+    with pytest.raises(flow.ImplError, match="nextpnr did not finish in 3 s"):
+        flow.place_and_route({"work": work}, devices.device("ecp5-25k"), 50, log=lambda s: None,
+                             timeout=3)
+    assert __import__("time").time() - t0 < 30
