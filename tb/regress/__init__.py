@@ -96,7 +96,7 @@ def generate(bundle_dir, out_dir=None, folding=None):
     return gen_top(bundle_dir, out_dir, folding=folding)
 
 
-def gate_net(bundle_dir, folding=None, log=print):
+def gate_net(bundle_dir, folding=None, line_bram="auto", log=print):
     """The gate-level variant of ``generate``: the network synthesized by the implementation
     flow (impl.flow: yosys 0.70 synth_ecp5 per layer, flattened, ``write_verilog``) with the
     simulation models yosys ships for the ECP5 cells (plus impl/sim/MULT18X18D.v, for which
@@ -107,8 +107,15 @@ def gate_net(bundle_dir, folding=None, log=print):
     out = BUILD / "impl" / "gate" / net["name"]
     ctx = flow.stage(bundle_dir, out, folding=folding)
     log(f"gate level: synthesizing {len(ctx['units'])} layers (yosys 0.70 synth_ecp5) ...")
-    flow.synth_units(ctx, jobs=2, log=log)
-    netlist = flow.gate_netlist(ctx, log=log)
+    # the row memories in block RAM as `make impl` puts them (impl's --line-bram; "auto" for
+    # DEVICE, default ecp5-85k), so that the netlist simulated is the one implemented
+    from impl.devices import device
+    try:
+        flow.synth_units_line_bram(ctx, line_bram, device(os.environ.get("DEVICE") or "ecp5-85k"),
+                                   jobs=2, log=log)
+        netlist = flow.gate_netlist(ctx, log=log)
+    except flow.ImplError as e:
+        raise RegressError(str(e)) from None
     sim = netlist.parent / "ecp5_sim"
     models = [sim / "cells_sim.v", flow.ROOT / "impl" / "sim" / "MULT18X18D.v"]
     g = dict(net)

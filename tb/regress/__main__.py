@@ -50,6 +50,10 @@ def _parser():
     ap.add_argument("--folding", default=os.environ.get("FOLDING") or None,
                     help="PE per layer, 'conv2:8,conv3:16' or a JSON file (rtl.gen.plan; "
                     "default: rate-matched)")
+    ap.add_argument("--line-bram", default=os.environ.get("LINE_BRAM") or "auto",
+                    help="with --gate: layers whose window row memories are in block RAM, as "
+                    "`make impl` chooses them ('auto' for DEVICE, default ecp5-85k; 'none'; "
+                    "'conv1,conv5')")
     ap.add_argument("--no-progress", action="store_true")
     return ap
 
@@ -102,7 +106,7 @@ def run(args, log=print):
         raise QGPError(args.images_file or "--n", "n", "no images to run")
 
     t0 = time.time()
-    net = (R.gate_net(args.bundle, folding=args.folding, log=log) if args.gate
+    net = (R.gate_net(args.bundle, folding=args.folding, line_bram=args.line_bram, log=log) if args.gate
            else R.generate(args.bundle, folding=args.folding))
     t_gen = time.time() - t0
     exe, t_build = R.build(net, jobs=min(2, args.jobs), log=log)
