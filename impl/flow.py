@@ -479,27 +479,33 @@ def gate_netlist(ctx, log=print):
     run_yosys(work, script, "gate.log")
     sim = work / "ecp5_sim"
     sim.mkdir(exist_ok=True)
+    ours = {m.group(1) for f in SIM_MODELS
+            for m in re.finditer(r"^module\s+(\w+)", f.read_text(), re.M)}
     for f in (yosys_share() / "ecp5").glob("*"):
         if f.suffix in (".v", ".vh") and ("sim" in f.name or f.suffix == ".vh"):
-            shutil.copyfile(f, sim / f.name)
+            # yosys' blackbox of a cell impl/sim models (DP16KD) makes way for our model
+            text = re.sub(r"\(\*\s*blackbox\s*\*\)\s*module\s+(\w+)\b.*?endmodule\n?",
+                          lambda m: "" if m.group(1) in ours else m.group(0), f.read_text(),
+                          flags=re.S)
+            atomic.write_text(sim / f.name, text)
     _check_sim_models(ctx, sim)
     log(f"  gate-level netlist in {time.time() - t0:.0f} s")
     return work / "qgp_net_gate.v"
+
+
+# our behavioural models of the ECP5 cells yosys ships no simulation model for
+SIM_MODELS = sorted((ROOT / "impl" / "sim").glob("*.v"))
 
 
 def _sim_models(sim):
     """{cell type: True if it has a behavioural model, False if only a blackbox} from yosys'
     ECP5 simulation models (and the headers they include) and our own in impl/sim."""
     models = {}
-    files = [f for f in Path(sim).glob("*") if f.suffix in (".v", ".vh")]
-    files += sorted((ROOT / "impl" / "sim").glob("*.v"))
+    files = [f for f in Path(sim).glob("*") if f.suffix in (".v", ".vh")] + SIM_MODELS
     for f in files:
         text = f.read_text(errors="replace")
         for m in re.finditer(r"(\(\*\s*blackbox\s*\*\)\s*)?^module\s+(\w+)", text, re.M):
-            # impl/sim comes last: our model of a cell replaces yosys' blackbox of it
-            models[m.group(2)] = m.group(1) is None or models.get(m.group(2), False)
-            if f.parent == ROOT / "impl" / "sim":
-                models[m.group(2)] = m.group(1) is None
+            models[m.group(2)] = models.get(m.group(2), False) or m.group(1) is None
     return models
 
 
@@ -519,7 +525,7 @@ def _check_sim_models(ctx, sim):
     if missing:
         raise ImplError("gate level: no simulation model for " + "; ".join(
             f"{c} ({', '.join(w)})" for c, w in sorted(missing.items()))
-            + " (yosys ships only a blackbox; impl/sim has no model)")
+            + " (yosys ships only a blackbox, impl/sim has no model)")
 
 
 # ---------------------------------------------------------------------------------------------

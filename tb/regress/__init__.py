@@ -99,8 +99,8 @@ def generate(bundle_dir, out_dir=None, folding=None):
 def gate_net(bundle_dir, folding=None, line_bram="auto", log=print):
     """The gate-level variant of ``generate``: the network synthesized by the implementation
     flow (impl.flow: yosys 0.70 synth_ecp5 per layer, flattened, ``write_verilog``) with the
-    simulation models yosys ships for the ECP5 cells (plus impl/sim/MULT18X18D.v, for which
-    yosys ships none). Returns a net dict like ``generate``'s, with ``"netlist": "gate"``."""
+    simulation models yosys ships for the ECP5 cells (plus impl/sim/MULT18X18D.v and DP16KD.v,
+    for which yosys ships none). Returns a net dict like ``generate``'s, with ``"netlist": "gate"``."""
     from impl import flow
 
     net = generate(bundle_dir, folding=folding)
@@ -117,7 +117,7 @@ def gate_net(bundle_dir, folding=None, line_bram="auto", log=print):
     except flow.ImplError as e:
         raise RegressError(str(e)) from None
     sim = netlist.parent / "ecp5_sim"
-    models = [sim / "cells_sim.v", flow.ROOT / "impl" / "sim" / "MULT18X18D.v"]
+    models = [sim / "cells_sim.v", *flow.SIM_MODELS]
     g = dict(net)
     g.update(name=net["name"] + "-gate", netlist="gate", top_file=str(netlist), include_dirs=[],
              sources=[str(netlist)] + [str(m) for m in models] + sorted(str(p) for p in sim.glob("*.vh")),
