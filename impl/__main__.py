@@ -46,9 +46,11 @@ def _parser():
     ap.add_argument("--pnr-timeout", type=float,
                     default=float(os.environ.get("PNR_TIMEOUT") or 0) or None,
                     help="stop nextpnr after this many seconds (exit 3, one line; default: none)")
-    ap.add_argument("--placer", default=os.environ.get("PLACER") or "heap",
+    ap.add_argument("--placer", default=os.environ.get("PLACER") or "static",
                     choices=("heap", "static", "sa"),
-                    help="nextpnr placer (default heap; static: the electrostatic placer)")
+                    help="nextpnr placer (default static, the electrostatic placer: HeAP did "
+                         "not get through its first legalisation of the shipped network in 108 "
+                         "min)")
     ap.add_argument("--no-pnr", action="store_true", help="synthesis only (no P&R, no bitstream)")
     ap.add_argument("--xilinx", action="store_true",
                     help="also whole-network totals from synth_xilinx (LUT6, FF, RAMB, DSP48)")

@@ -560,7 +560,7 @@ def _progress_line(text):
     return line[:90]
 
 
-def place_and_route(ctx, dev, freq_mhz, seed=1, placer="heap", log=print, timeout=None):
+def place_and_route(ctx, dev, freq_mhz, seed=1, placer="static", log=print, timeout=None):
     """nextpnr-ecp5 on net.json at ``freq_mhz``; returns {"fmax_mhz", "freq_target_mhz",
     "timing_met", "utilization", "critical_path", "pnr_s"} from its --report."""
     work = ctx["work"]
