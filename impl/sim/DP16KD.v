@@ -372,22 +372,22 @@ generate
     end
 endgenerate
 
-integer j;
-always @(posedge CLKA) begin
-    if (wea) begin
+// a write of the n units of word u with byte enables be
+task write_word;
+    input [10:0] u;
+    input integer n;
+    input [3:0] be;
+    input [35:0] wd;
+    integer j;
+    begin
         for (j = 0; j < 4; j = j + 1) begin
-            if (j < NA && ba[j]) m[ua + j] <= wda[j*9 +: 9];
+            if (j < n && be[j]) m[u + j] <= wd[j*9 +: 9];
         end
     end
-end
+endtask
 
-always @(posedge CLKB) begin
-    if (web) begin
-        for (j = 0; j < 4; j = j + 1) begin
-            if (j < NB && bb[j]) m[ub + j] <= wdb[j*9 +: 9];
-        end
-    end
-end
+always @(posedge CLKA) if (wea) write_word(ua, NA, ba, wda);
+always @(posedge CLKB) if (web) write_word(ub, NB, bb, wdb);
 
 // port B in the 36-bit mode drives both output buses
 wire [17:0] doa = (DATA_WIDTH_B == 36) ? qb[17:0] : qa[17:0];

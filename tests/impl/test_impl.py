@@ -65,26 +65,27 @@ def test_impl_figures_from_the_tools(implemented):
     assert "images/s" in stdout and "Fmax" in stdout
 
 
-def test_gate_level_regression(tiny, implemented):
-    out = BUILD / "gate-regress.json"
+def _gate_regress(tiny, name, line_bram):
+    """`make regress GATE=1` on 50 images of the small network: the summary, after checking
+    that it ran the gate-level netlist and found no mismatch."""
+    out = BUILD / f"{name}.json"
     r = subprocess.run([PY, "-m", "tb.regress", "--gate", "--bundle", str(tiny), "--n", "50",
-                        "--jobs", "2", "--out", str(out), "--no-progress", "--line-bram", "none"],
+                        "--jobs", "2", "--out", str(out), "--no-progress", "--line-bram", line_bram],
                        capture_output=True, text=True, cwd=ROOT)
     assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
     g = json.loads(out.read_text())
     assert g["netlist"] == "gate" and g["images"] == 50 and g["mismatches"] == 0
+    return g
+
+
+def test_gate_level_regression(tiny, implemented):
+    g = _gate_regress(tiny, "gate-regress", "none")
     net = json.loads((ROOT / "build" / "tests-impl" / "impl-tiny" / "gen" / "qgp_net.json")
                      .read_text())
     assert g["cycles_per_image"] == net["cycles_per_image"]
     # conv1's window row memories forced into block RAM: DP16KD cells (no read-during-write
     # bypass), simulated with impl/sim/DP16KD.v, against golden
-    out2 = BUILD / "gate-bram.json"
-    r = subprocess.run([PY, "-m", "tb.regress", "--gate", "--bundle", str(tiny), "--n", "50",
-                        "--jobs", "2", "--out", str(out2), "--no-progress", "--line-bram", "conv1"],
-                       capture_output=True, text=True, cwd=ROOT)
-    assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
-    g2 = json.loads(out2.read_text())
-    assert g2["netlist"] == "gate" and g2["images"] == 50 and g2["mismatches"] == 0
+    _gate_regress(tiny, "gate-bram", "conv1")
     from tb import regress as R
     gate_dir = ROOT / "build" / "impl" / "gate" / R.generate(tiny)["name"]
     stat = json.loads((gate_dir / "work" / "unit_conv1.stat.json").read_text())
