@@ -477,17 +477,7 @@ def gate_netlist(ctx, log=print):
               "select -module qgp_net; write_verilog -selected -noattr qgp_net_gate.v")
     t0 = time.time()
     run_yosys(work, script, "gate.log")
-    sim = work / "ecp5_sim"
-    sim.mkdir(exist_ok=True)
-    ours = {m.group(1) for f in SIM_MODELS
-            for m in re.finditer(r"^module\s+(\w+)", f.read_text(), re.M)}
-    for f in (yosys_share() / "ecp5").glob("*"):
-        if f.suffix in (".v", ".vh") and ("sim" in f.name or f.suffix == ".vh"):
-            # yosys' blackbox of a cell impl/sim models (DP16KD) makes way for our model
-            text = re.sub(r"\(\*\s*blackbox\s*\*\)\s*module\s+(\w+)\b.*?endmodule\n?",
-                          lambda m: "" if m.group(1) in ours else m.group(0), f.read_text(),
-                          flags=re.S)
-            atomic.write_text(sim / f.name, text)
+    sim = stage_sim_models(work / "ecp5_sim")
     _check_sim_models(ctx, sim)
     log(f"  gate-level netlist in {time.time() - t0:.0f} s")
     return work / "qgp_net_gate.v"
@@ -495,6 +485,23 @@ def gate_netlist(ctx, log=print):
 
 # our behavioural models of the ECP5 cells yosys ships no simulation model for
 SIM_MODELS = sorted((ROOT / "impl" / "sim").glob("*.v"))
+
+
+def stage_sim_models(sim):
+    """Copy yosys' ECP5 simulation models (cells_sim.v and the headers it includes) into ``sim``,
+    each blackbox of a cell impl/sim models (DP16KD) taken out to make way for our model;
+    returns ``sim``. A gate-level simulation reads them with SIM_MODELS."""
+    sim = Path(sim)
+    sim.mkdir(parents=True, exist_ok=True)
+    ours = {m.group(1) for f in SIM_MODELS
+            for m in re.finditer(r"^module\s+(\w+)", f.read_text(), re.M)}
+    for f in (yosys_share() / "ecp5").glob("*"):
+        if f.suffix in (".v", ".vh") and ("sim" in f.name or f.suffix == ".vh"):
+            text = re.sub(r"\(\*\s*blackbox\s*\*\)\s*module\s+(\w+)\b.*?endmodule\n?",
+                          lambda m: "" if m.group(1) in ours else m.group(0), f.read_text(),
+                          flags=re.S)
+            atomic.write_text(sim / f.name, text)
+    return sim
 
 
 def _sim_models(sim):
