@@ -17,6 +17,8 @@
 //   FIFO_DEPTH  input FIFO entries, >= 2 (default 2); a folded layer fed by a pool needs about
 //               one row of that pool's output (see rtl/gen/params.py)
 //   TH_W        requant threshold width (rtl/gen/params.py: dense ACC_W + 1, QGP ACC_W + 2)
+//   RING        1: a QGP layer keeps its windows in per-channel tap memories (window3x3 COLS,
+//               conv_qgp RING; FOLD > 1, rtl/gen/params.py chooses FOLD >= 3) (default 0)
 //   TREE_REG    adder tree pipelining of the core: a register every TREE_REG levels (0: none)
 //   TS_VEC / TS_FILE (QGP, FOLD 1 / > 1), WVEC / W_FILE (dense), TH_VEC / TH_FILE   weights and
 //               requant thresholds (docs/INTERFACES.md), written by rtl/gen/params.py
@@ -29,7 +31,9 @@
 //   H*W*FOLD + W + 6 + POOL + TLAT cycles from the first input beat to the last output beat
 //   (last output cycle - first input cycle): FIFO 1, window W+2, conv 3 + TLAT (after the
 //   last fold; TLAT = the core's adder tree register stages, rtl/gen/params.py tree_latency),
-//   skid 1, pool 1.
+//   skid 1, pool 1. RING adds 2W + 5 (rtl/gen/params.py ring_latency): the W + 1 shifts before
+//   the first window wait for their columns' row writes (3 clocks each), and the first window
+//   starts 3 clocks after its column.
 `timescale 1ns / 1ps
 `default_nettype none
 module conv_layer #(
@@ -52,7 +56,8 @@ module conv_layer #(
     parameter [CO*CI*9*WBITS-1:0] WVEC = 0,
     parameter W_FILE = "",
     parameter [CO*(((1<<ABITS)-1)*TH_W+1)-1:0] TH_VEC = 0,
-    parameter TH_FILE = ""
+    parameter TH_FILE = "",
+    parameter RING = 0
 ) (
     input  wire                  clk,
     input  wire                  rst,
@@ -68,7 +73,7 @@ module conv_layer #(
 
 wire [CI*IN_BITS-1:0]   fifo_tdata;
 wire                  fifo_tvalid, fifo_tready, fifo_tlast;
-wire [9*CI*IN_BITS-1:0] win_tdata;
+wire [((RING != 0) ? 3*CI*IN_BITS + 5 : 9*CI*IN_BITS)-1:0] win_tdata;   // window or column
 wire                  win_tvalid, win_tready, win_tlast;
 wire [CO*ABITS-1:0]   conv_tdata;
 wire                  conv_tvalid, conv_tready, conv_tlast;
@@ -83,7 +88,7 @@ axis_fifo #(.DATA_W(CI*IN_BITS), .DEPTH(FIFO_DEPTH)) in_fifo (
     .m_axis_tready(fifo_tready), .m_axis_tlast(fifo_tlast)
 );
 
-window3x3 #(.C(CI), .BITS(IN_BITS), .W(W), .H(H)) win (
+window3x3 #(.C(CI), .BITS(IN_BITS), .W(W), .H(H), .COLS(RING)) win (
     .clk(clk), .rst(rst),
     .s_axis_tdata(fifo_tdata), .s_axis_tvalid(fifo_tvalid),
     .s_axis_tready(fifo_tready), .s_axis_tlast(fifo_tlast),
@@ -108,7 +113,8 @@ generate
         conv_qgp #(
             .CI(CI), .CO(CO), .BITS(IN_BITS), .ACC_W(ACC_W), .TH_W(TH_W), .PE(PE),
             .ABITS(ABITS), .TREE_REG(TREE_REG),
-            .TS_VEC(TS_VEC), .TS_FILE(TS_FILE), .TH_VEC(TH_VEC), .TH_FILE(TH_FILE)
+            .TS_VEC(TS_VEC), .TS_FILE(TS_FILE), .TH_VEC(TH_VEC), .TH_FILE(TH_FILE),
+            .RING(RING)
         ) conv (
             .clk(clk), .rst(rst),
             .s_axis_tdata(win_tdata), .s_axis_tvalid(win_tvalid),

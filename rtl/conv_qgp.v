@@ -24,6 +24,11 @@
 //             [p*CI*5 +: CI*5] is output channel o = f*PE + p (laid out as in TS_VEC)
 //   TH_VEC    FOLD == 1: the requant words as a constant, CO*(NT*TH_W+1) bits: channel o at
 //             [o*(NT*TH_W+1) +: NT*TH_W+1] (the word below)
+//   RING      1 (FOLD > 1): the window arrives as column beats (window3x3 COLS = 1) and is kept
+//             in per-channel tap memories, one per lane (tap_ring), that the taps address:
+//             no window register and no multiplexer; TS_FILE's taps are then {kx, ky} (2 + 2
+//             bits, tap_ring). FOLD >= 3 keeps one window per FOLD cycles (a column takes 3
+//             clocks to write) (default 0)
 //   TH_FILE   FOLD > 1: $readmemh file, FOLD words of PE*(NT*TH_W+1) bits (NT = 2^ABITS - 1): word f,
 //             lane p at [p*(NT*TH_W+1) +: NT*TH_W+1] = channel f*PE + p's requant word
 //             {neg, T[NT], ..., T[1]} (requant.v)
@@ -31,6 +36,7 @@
 //   clk, rst (synchronous, active high)
 //   s_axis_tdata[9*CI*BITS-1:0]  window (layout: window_unpack), as from window3x3;
 //                                s_axis_tvalid, s_axis_tready, s_axis_tlast
+//                                RING: [3*CI*BITS+4:0] column beats (window3x3 COLS = 1)
 //   m_axis_tdata[CO*ABITS-1:0]   output pixel, channel o at [o*ABITS +: ABITS];
 //                                m_axis_tvalid, m_axis_tready, m_axis_tlast (tlast passed on)
 // Architecture:
@@ -45,11 +51,18 @@
 //   is held for FOLD cycles (s_axis_tready only on the last fold). The pipeline stalls as a
 //   whole when the output register is full and not taken (s_axis_tready depends
 //   combinationally on m_axis_tready).
+//   RING: a column beat is written one row per clock into the slot after the last column's and
+//   taken (s_axis_tready) with its third row; it may start while no window is kept, or while the
+//   one kept window has the last column written (so a window being computed never loses a
+//   column); a win column appends its window (base slot, padl, padr, tlast) to a queue of two
+//   that conv_pipe takes as its window stream.
 // Latency: TLAT = (TREE_REG > 0 && LV > 2) ? (LV - 2) / TREE_REG : 0 with LV = clog2(CI)
 //   (rtl/gen/params.py: tree_latency). The window accepted in cycle t (its last fold) is on the
 //   output in cycle t+3+TLAT; a stream of P windows offered every clock with the output always
 //   ready takes P*FOLD + 2 + TLAT cycles from the first window offered (tvalid) to the last
 //   output beat; the first window is accepted FOLD-1 cycles after it is offered.
+//   RING: a window's computation starts the clock after its column's third row (3 clocks after
+//   the column is offered when nothing waits), see conv_layer for the layer's latency.
 `timescale 1ns / 1ps
 `default_nettype none
 module conv_qgp #(
@@ -64,11 +77,12 @@ module conv_qgp #(
     parameter [CO*CI*5-1:0] TS_VEC = 0,
     parameter TS_FILE = "",
     parameter [CO*(((1<<ABITS)-1)*TH_W+1)-1:0] TH_VEC = 0,
-    parameter TH_FILE = ""
+    parameter TH_FILE = "",
+    parameter RING = 0
 ) (
     input  wire                   clk,
     input  wire                   rst,
-    input  wire [9*CI*BITS-1:0]   s_axis_tdata,
+    input  wire [((RING != 0) ? 3*CI*BITS + 5 : 9*CI*BITS)-1:0] s_axis_tdata,
     input  wire                   s_axis_tvalid,
     output wire                   s_axis_tready,
     input  wire                   s_axis_tlast,
@@ -95,9 +109,10 @@ wire                en;
 wire [PE*SW-1:0]    s1_acc;
 wire [PE*SW-1:0]    acc_lane;
 wire [PE*ABITS-1:0] y_lane;
+wire                win_tvalid, win_tready, win_tlast;   // the window stream conv_pipe takes
 conv_pipe #(.CO(CO), .PE(PE), .ACC_W(SW), .ABITS(ABITS), .DLAT(TLAT), .FW(FW)) pipe (
     .clk(clk), .rst(rst),
-    .s_axis_tvalid(s_axis_tvalid), .s_axis_tready(s_axis_tready), .s_axis_tlast(s_axis_tlast),
+    .s_axis_tvalid(win_tvalid), .s_axis_tready(win_tready), .s_axis_tlast(win_tlast),
     .fold(fold), .fold_nx(fold_nx), .en(en), .acc_lane(acc_lane), .s1_acc(s1_acc), .s1_fold(s1_fold),
     .s1_fold_nx(s1_fold_nx),
     .y_lane(y_lane),
@@ -134,21 +149,97 @@ generate
     end
 endgenerate
 
-// the window, channel-major
-wire [9*CI*BITS-1:0] x;
-window_unpack #(.CI(CI), .BITS(BITS)) unpack (.win(s_axis_tdata), .x(x));
-
 genvar gp;
 generate
-    for (gp = 0; gp < PE; gp = gp + 1) begin : g_lane
-        wire [CI*TW-1:0] term;
-        qgp_lane #(.CI(CI), .BITS(BITS), .CONST(FOLD == 1 ? 1 : 0),
-                   .TS(TS_VEC[gp*CI*5 +: CI*5])) lane (
-            .x(x), .ts(ts_word[gp*CI*5 +: CI*5]), .term(term)
-        );
-        adder_tree #(.N(CI), .IW(TW), .OW(SW), .REG_EVERY(TREE_REG)) tree (
-            .clk(clk), .en(en), .leaf(term), .sum(acc_lane[gp*SW +: SW])
-        );
+    if (RING != 0) begin : g_ring
+        // column writes and the queue of kept windows (cur, then nxt)
+        localparam PB = CI*BITS;
+        reg [1:0] wph_reg = 2'd0;                 // row of the column beat being written
+        reg [1:0] ws_reg = 2'd0;                  // slot of the last column written
+        reg       cur_v_reg = 1'b0, nxt_v_reg = 1'b0;
+        reg [1:0] cur_base_reg = 2'd0, nxt_base_reg = 2'd0;
+        reg       cur_pl_reg = 1'b0, cur_pr_reg = 1'b0, cur_last_reg = 1'b0;
+        reg       nxt_pl_reg = 1'b0, nxt_pr_reg = 1'b0, nxt_last_reg = 1'b0;
+        wire [4:0] fl = s_axis_tdata[3*PB +: 5];  // {zbot, ztop, padr, padl, win}
+        wire start_ok = !cur_v_reg || (ws_reg == cur_base_reg);
+        wire we = (wph_reg != 2'd0) || (s_axis_tvalid && start_ok);
+        wire col_done = we && (wph_reg == 2'd2);
+        wire take = cur_v_reg && win_tready;
+        wire add = col_done && fl[0];
+        wire to_cur = add && !(take ? nxt_v_reg : cur_v_reg);
+        wire zero = (wph_reg == 2'd0 && fl[3]) || (wph_reg == 2'd2 && fl[4]);
+        wire [PB-1:0] wdata = zero ? {PB{1'b0}} : s_axis_tdata[wph_reg*PB +: PB];
+
+        assign s_axis_tready = (wph_reg == 2'd2);
+        assign win_tvalid = cur_v_reg;
+        assign win_tlast = cur_last_reg;
+
+        always @(posedge clk) begin
+            if (we) begin
+                wph_reg <= (wph_reg == 2'd2) ? 2'd0 : wph_reg + 2'd1;
+            end
+            if (col_done) begin
+                ws_reg <= ws_reg + 2'd1;
+            end
+            if (take) begin
+                cur_v_reg <= nxt_v_reg;
+                cur_base_reg <= nxt_base_reg;
+                cur_pl_reg <= nxt_pl_reg;
+                cur_pr_reg <= nxt_pr_reg;
+                cur_last_reg <= nxt_last_reg;
+                nxt_v_reg <= 1'b0;
+            end
+            if (to_cur) begin
+                cur_v_reg <= 1'b1;
+                cur_base_reg <= ws_reg + 2'd1;
+                cur_pl_reg <= fl[1];
+                cur_pr_reg <= fl[2];
+                cur_last_reg <= s_axis_tlast;
+            end else if (add) begin
+                nxt_v_reg <= 1'b1;
+                nxt_base_reg <= ws_reg + 2'd1;
+                nxt_pl_reg <= fl[1];
+                nxt_pr_reg <= fl[2];
+                nxt_last_reg <= s_axis_tlast;
+            end
+            if (rst) begin
+                wph_reg <= 2'd0;
+                cur_v_reg <= 1'b0;
+                nxt_v_reg <= 1'b0;
+            end
+        end
+
+        for (gp = 0; gp < PE; gp = gp + 1) begin : g_lane
+            wire [CI*TW-1:0] term;
+            tap_ring #(.CI(CI), .BITS(BITS)) lane (
+                .clk(clk), .we(we), .wslot(ws_reg + 2'd1), .wrow(wph_reg), .wdata(wdata),
+                .base(cur_base_reg), .padl(cur_pl_reg), .padr(cur_pr_reg),
+                .ts(ts_word[gp*CI*5 +: CI*5]), .term(term)
+            );
+            adder_tree #(.N(CI), .IW(TW), .OW(SW), .REG_EVERY(TREE_REG)) tree (
+                .clk(clk), .en(en), .leaf(term), .sum(acc_lane[gp*SW +: SW])
+            );
+        end
+    end else begin : g_win
+        // the window, channel-major
+        wire [9*CI*BITS-1:0] x;
+        window_unpack #(.CI(CI), .BITS(BITS)) unpack (.win(s_axis_tdata), .x(x));
+        assign win_tvalid = s_axis_tvalid;
+        assign s_axis_tready = win_tready;
+        assign win_tlast = s_axis_tlast;
+
+        for (gp = 0; gp < PE; gp = gp + 1) begin : g_lane
+            wire [CI*TW-1:0] term;
+            qgp_lane #(.CI(CI), .BITS(BITS), .CONST(FOLD == 1 ? 1 : 0),
+                       .TS(TS_VEC[gp*CI*5 +: CI*5])) lane (
+                .x(x), .ts(ts_word[gp*CI*5 +: CI*5]), .term(term)
+            );
+            adder_tree #(.N(CI), .IW(TW), .OW(SW), .REG_EVERY(TREE_REG)) tree (
+                .clk(clk), .en(en), .leaf(term), .sum(acc_lane[gp*SW +: SW])
+            );
+        end
+    end
+    for (gp = 0; gp < PE; gp = gp + 1) begin : g_rq
         requant #(.ACC_W(SW), .TH_W(TH_W), .ABITS(ABITS)) rq (
             .acc(s1_acc[gp*SW +: SW]),
             .th(th_word[gp*QW +: QW]),

@@ -7,6 +7,8 @@
 //   LINE_RAM  1: the two line delays are W-2 deep row memories (one per line, written and read
 //             synchronously, so that synthesis maps them to LUT RAM or block RAM; needs W >= 4);
 //             0: one flip-flop shift register; default 1 when W >= 4
+//   COLS      0: window beats (below); 1: column beats, for a consumer that keeps the last
+//             columns itself (conv_qgp RING): no 9-tap output register (default 0)
 // Ports:
 //   clk, rst (synchronous, active high)
 //   s_axis_tdata[C*BITS-1:0]    pixel, channel c at [c*BITS +: BITS], raster order
@@ -14,6 +16,15 @@
 //   m_axis_tdata[9*C*BITS-1:0]  window of the pixel at (y, x): tap t = (dy+1)*3 + (dx+1)
 //                               channel c at [(t*C + c)*BITS +: BITS]; taps outside the frame = 0
 //   m_axis_tvalid, m_axis_tready, m_axis_tlast (tlast on the window of pixel (H-1, W-1))
+//   COLS = 1: m_axis_tdata[3*C*BITS+4:0], one beat per shift: the column that entered the
+//     window, entries 2W, W, 0 after the shift (rows dy = -1, 0, +1 of the window's dx = +1
+//     column): row r = dy+1, channel c at [(r*C + c)*BITS +: BITS], not masked; then flags
+//     [3*C*BITS +: 5] = {zbot, ztop, padr, padl, win}: win = the shift emitted a window (centre
+//     entry valid), padl / padr = that window's centre is at x = 0 / x = W-1 (its dx = -1 / +1
+//     column is outside the frame), ztop / zbot = the column's row dy = -1 / +1 is outside the
+//     frame for every window that uses the column inside the frame (the row of entry W is 0 /
+//     H-1); tlast on the column that emits the window of pixel (H-1, W-1). The window of a
+//     win column is that column (dx = +1) and the two columns before it (dx = 0, -1).
 // Architecture:
 //   a virtual shift register of 2W+3 pixel entries (entry 0 = newest), each with a valid bit;
 //   the window centre is entry W+1; a (y, x) counter of the centre pixel selects the padding
@@ -42,7 +53,8 @@ module window3x3 #(
     parameter BITS = 8,
     parameter W = 28,
     parameter H = 28,
-    parameter LINE_RAM = (W >= 4) ? 1 : 0
+    parameter LINE_RAM = (W >= 4) ? 1 : 0,
+    parameter COLS = 0
 ) (
     input  wire                  clk,
     input  wire                  rst,
@@ -50,7 +62,7 @@ module window3x3 #(
     input  wire                  s_axis_tvalid,
     output wire                  s_axis_tready,
     input  wire                  s_axis_tlast,
-    output wire [9*C*BITS-1:0]   m_axis_tdata,
+    output wire [((COLS != 0) ? 3*C*BITS + 5 : 9*C*BITS)-1:0] m_axis_tdata,
     output wire                  m_axis_tvalid,
     input  wire                  m_axis_tready,
     output wire                  m_axis_tlast
@@ -75,28 +87,25 @@ reg [YW-1:0]   ny_reg = {YW{1'b0}}, ny_next;    // coordinates of the next pixel
 reg [XW-1:0]   nx_reg = {XW{1'b0}}, nx_next;
 reg [FW-1:0]   flush_reg = {FW{1'b0}}, flush_next;
 
-/* verilator lint_off WIDTHCONCAT */
-reg [9*PB-1:0] m_axis_tdata_reg = {9*PB{1'b0}}, m_axis_tdata_next;   // 9 x 1,024 bits for 256 channels
-/* verilator lint_on WIDTHCONCAT */
-reg            m_axis_tvalid_reg = 1'b0, m_axis_tvalid_next;
-reg            m_axis_tlast_reg = 1'b0, m_axis_tlast_next;
-
-wire out_free = !m_axis_tvalid_reg || m_axis_tready;
-wire can_shift = out_free || !sr_valid_reg[CTR-1];
+wire out_free;                   // the output register can take a beat this cycle
+wire can_shift = out_free || (COLS == 0 && !sr_valid_reg[CTR-1]);
 wire bubble = (flush_reg != {FW{1'b0}}) && !s_axis_tvalid;
 wire shift = can_shift && (s_axis_tvalid || bubble);
+wire emit = shift && sr_valid_reg[CTR-1];   // a valid pixel enters the centre: its window
+wire at_last = (ny_reg == YMAX) && (nx_reg == XMAX);
 // entry 0 after a shift: the input beat as it is, also on a bubble (no gating: one LUT per bit
 // saved). A bubble's data only ever sits at taps below the frame's last row, which the mask
 // replaces by 0, like the stale entries and unwritten memory words below.
 wire [PB-1:0] in_pixel = s_axis_tdata;
 
 // the nine window taps after this cycle's shift, before the padding mask: tap t at [t*PB +: PB]
+// (COLS = 0); the column of entries 2W, W, 0 after the last shift, row r at [r*PB +: PB] (COLS = 1)
+/* verilator lint_off UNUSEDSIGNAL */  // each output form reads one of the two
 wire [9*PB-1:0] taps;
+wire [3*PB-1:0] column;
+/* verilator lint_on UNUSEDSIGNAL */
 
 assign s_axis_tready = can_shift;
-assign m_axis_tdata = m_axis_tdata_reg;
-assign m_axis_tvalid = m_axis_tvalid_reg;
-assign m_axis_tlast = m_axis_tlast_reg;
 
 generate
     if (LINE_RAM != 0) begin : g_ram
@@ -108,7 +117,7 @@ generate
         reg [PB-1:0] e0_reg = {PB{1'b0}}, e1_reg = {PB{1'b0}};
         // ea_reg / eb_reg: the memories' read registers, no power-up value (like the memories)
         reg [PB-1:0] ea_reg, ea1_reg = {PB{1'b0}}, ea2_reg = {PB{1'b0}};
-        reg [PB-1:0] eb_reg, eb1_reg = {PB{1'b0}}, eb2_reg = {PB{1'b0}};
+        reg [PB-1:0] eb_reg, eb1_reg = {PB{1'b0}};
         reg [PB-1:0] line_a [0:D-1];                // entries 2..W-2 (contents not initialised)
         reg [PB-1:0] line_b [0:D-1];                // entries W+2..2W-2
         reg [AW-1:0] wr_ptr_reg = {AW{1'b0}}, wr_ptr_next;
@@ -136,7 +145,6 @@ generate
                 line_b[wr_ptr_reg] <= ea2_reg;
                 eb_reg <= line_b[rd_ptr_reg];
                 eb1_reg <= eb_reg;
-                eb2_reg <= eb1_reg;
             end
             if (rst) begin
                 wr_ptr_reg <= {AW{1'b0}};
@@ -144,9 +152,21 @@ generate
             end
         end
 
-        // tap 8 (dy = dx = +1) is entry 0 after the shift, tap 0 (dy = dx = -1) entry 2W+2
-        assign taps = {in_pixel, e0_reg, e1_reg, ea_reg, ea1_reg, ea2_reg, eb_reg, eb1_reg,
-                       eb2_reg};
+        if (COLS == 0) begin : g_tap8
+            // entry 2W+1 (before the shift) only for the 9-tap window
+            reg [PB-1:0] eb2_reg = {PB{1'b0}};
+            always @(posedge clk) begin
+                if (shift) begin
+                    eb2_reg <= eb1_reg;
+                end
+            end
+            // tap 8 (dy = dx = +1) is entry 0 after the shift, tap 0 (dy = dx = -1) entry 2W+2
+            assign taps = {in_pixel, e0_reg, e1_reg, ea_reg, ea1_reg, ea2_reg, eb_reg, eb1_reg,
+                           eb2_reg};
+        end else begin : g_notap
+            assign taps = {9*PB{1'b0}};
+        end
+        assign column = {e0_reg, ea1_reg, eb1_reg};
     end else begin : g_reg
         // lint waiver: the power-up zero fill of the whole shift register is one replication
         // that exceeds the linter's 8k-bit "probably wrong" heuristic for wide layers: intended
@@ -170,26 +190,16 @@ generate
                 assign taps[t*PB +: PB] = sr_data_reg[(K-1)*PB +: PB];
             end
         end
+        assign column = {sr_data_reg[0 +: PB], sr_data_reg[W*PB +: PB], sr_data_reg[2*W*PB +: PB]};
     end
 endgenerate
 
-integer t;
-reg in_y, in_x;
-reg [8:0] clear;   // taps of the output register set to 0: outside the frame, or reset
-
+// the centre coordinates: advance with every window
 always @* begin
-    t = 0;
-    in_y = 1'b0;
-    in_x = 1'b0;
-    clear = {9{rst}};
     sr_valid_next = sr_valid_reg;
     ny_next = ny_reg;
     nx_next = nx_reg;
     flush_next = flush_reg;
-    m_axis_tdata_next = m_axis_tdata_reg;
-    m_axis_tvalid_next = m_axis_tvalid_reg && !m_axis_tready;
-    m_axis_tlast_next = m_axis_tlast_reg;
-
     if (shift) begin
         sr_valid_next = {sr_valid_reg[CTR-2:0], s_axis_tvalid};
         if (s_axis_tvalid) begin
@@ -198,28 +208,12 @@ always @* begin
             flush_next = flush_reg - 1'b1;
         end
         if (sr_valid_reg[CTR-1]) begin
-            // a valid pixel enters the centre: emit its window
-            for (t = 0; t < 9; t = t + 1) begin
-                in_y = !((t / 3 == 0) && (ny_reg == {YW{1'b0}})) && !((t / 3 == 2) && (ny_reg == YMAX));
-                in_x = !((t % 3 == 0) && (nx_reg == {XW{1'b0}})) && !((t % 3 == 2) && (nx_reg == XMAX));
-                m_axis_tdata_next[t*PB +: PB] = taps[t*PB +: PB];
-                clear[t] = rst || !(in_y && in_x);
-            end
-            m_axis_tvalid_next = 1'b1;
-            m_axis_tlast_next = (ny_reg == YMAX) && (nx_reg == XMAX);
             if (nx_reg == XMAX) begin
                 nx_next = {XW{1'b0}};
                 ny_next = (ny_reg == YMAX) ? {YW{1'b0}} : ny_reg + 1'b1;
             end else begin
                 nx_next = nx_reg + 1'b1;
             end
-        end
-    end
-    // zeroing last, as its own condition per tap: synthesis maps it to the flip-flops'
-    // synchronous reset (one shared signal per tap) instead of a gate per bit
-    for (t = 0; t < 9; t = t + 1) begin
-        if (clear[t]) begin
-            m_axis_tdata_next[t*PB +: PB] = {PB{1'b0}};
         end
     end
 end
@@ -229,19 +223,98 @@ always @(posedge clk) begin
     ny_reg <= ny_next;
     nx_reg <= nx_next;
     flush_reg <= flush_next;
-    m_axis_tdata_reg <= m_axis_tdata_next;
-    m_axis_tvalid_reg <= m_axis_tvalid_next;
-    m_axis_tlast_reg <= m_axis_tlast_next;
     if (rst) begin
         sr_valid_reg <= {CTR{1'b0}};
         ny_reg <= {YW{1'b0}};
         nx_reg <= {XW{1'b0}};
         flush_reg <= {FW{1'b0}};
-        // m_axis_tdata_reg: cleared through m_axis_tdata_next (clear)
-        m_axis_tvalid_reg <= 1'b0;
-        m_axis_tlast_reg <= 1'b0;
     end
 end
+
+generate
+    if (COLS == 0) begin : g_win
+        /* verilator lint_off WIDTHCONCAT */
+        reg [9*PB-1:0] m_axis_tdata_reg = {9*PB{1'b0}}, m_axis_tdata_next;   // 9 x 1,024 bits for 256 channels
+        /* verilator lint_on WIDTHCONCAT */
+        reg            m_axis_tvalid_reg = 1'b0, m_axis_tvalid_next;
+        reg            m_axis_tlast_reg = 1'b0, m_axis_tlast_next;
+        reg [8:0]      clear;   // taps of the output register set to 0: outside the frame, or reset
+        integer        t;
+        reg            in_y, in_x;
+
+        assign out_free = !m_axis_tvalid_reg || m_axis_tready;
+        assign m_axis_tdata = m_axis_tdata_reg;
+        assign m_axis_tvalid = m_axis_tvalid_reg;
+        assign m_axis_tlast = m_axis_tlast_reg;
+
+        always @* begin
+            t = 0;
+            in_y = 1'b0;
+            in_x = 1'b0;
+            clear = {9{rst}};
+            m_axis_tdata_next = m_axis_tdata_reg;
+            m_axis_tvalid_next = m_axis_tvalid_reg && !m_axis_tready;
+            m_axis_tlast_next = m_axis_tlast_reg;
+            if (emit) begin
+                for (t = 0; t < 9; t = t + 1) begin
+                    in_y = !((t / 3 == 0) && (ny_reg == {YW{1'b0}})) && !((t / 3 == 2) && (ny_reg == YMAX));
+                    in_x = !((t % 3 == 0) && (nx_reg == {XW{1'b0}})) && !((t % 3 == 2) && (nx_reg == XMAX));
+                    m_axis_tdata_next[t*PB +: PB] = taps[t*PB +: PB];
+                    clear[t] = rst || !(in_y && in_x);
+                end
+                m_axis_tvalid_next = 1'b1;
+                m_axis_tlast_next = at_last;
+            end
+            // zeroing last, as its own condition per tap: synthesis maps it to the flip-flops'
+            // synchronous reset (one shared signal per tap) instead of a gate per bit
+            for (t = 0; t < 9; t = t + 1) begin
+                if (clear[t]) begin
+                    m_axis_tdata_next[t*PB +: PB] = {PB{1'b0}};
+                end
+            end
+        end
+
+        always @(posedge clk) begin
+            m_axis_tdata_reg <= m_axis_tdata_next;
+            m_axis_tvalid_reg <= m_axis_tvalid_next;
+            m_axis_tlast_reg <= m_axis_tlast_next;
+            if (rst) begin
+                // m_axis_tdata_reg: cleared through m_axis_tdata_next (clear)
+                m_axis_tvalid_reg <= 1'b0;
+                m_axis_tlast_reg <= 1'b0;
+            end
+        end
+    end else begin : g_col
+        // the column is the storage's own registers (held until the next shift); the beat's
+        // flags and handshake are registered here
+        reg       m_axis_tvalid_reg = 1'b0;
+        reg       m_axis_tlast_reg = 1'b0;
+        reg [4:0] flags_reg = 5'd0;                // {zbot, ztop, padr, padl, win}
+
+        assign out_free = !m_axis_tvalid_reg || m_axis_tready;
+        assign m_axis_tdata = {flags_reg, column};
+        assign m_axis_tvalid = m_axis_tvalid_reg;
+        assign m_axis_tlast = m_axis_tlast_reg;
+
+        always @(posedge clk) begin
+            if (m_axis_tready) begin
+                m_axis_tvalid_reg <= 1'b0;
+            end
+            if (shift) begin
+                m_axis_tvalid_reg <= 1'b1;
+                m_axis_tlast_reg <= emit && at_last;
+                // rows of the column: entry W is pixel (ny_next, .) (the next centre)
+                flags_reg <= {ny_next == YMAX, ny_next == {YW{1'b0}}, nx_reg == XMAX,
+                              nx_reg == {XW{1'b0}}, sr_valid_reg[CTR-1]};
+            end
+            if (rst) begin
+                m_axis_tvalid_reg <= 1'b0;
+                m_axis_tlast_reg <= 1'b0;
+                flags_reg <= 5'd0;
+            end
+        end
+    end
+endgenerate
 
 endmodule
 `default_nettype wire

@@ -22,7 +22,9 @@ API
     that many tree levels; default ``DEFAULT_TREE_REG``).
     ``fold`` = FOLD, cycles per pixel of a conv layer (PE = CO / FOLD; a fold that does not
     divide CO is lowered to the largest divisor of CO below it). ``fifo_depth`` = FIFO_DEPTH of
-    the layer's input FIFO (default: ``default_fifo_depth``).
+    the layer's input FIFO (default: ``default_fifo_depth``). A conv_qgp layer at FOLD >=
+    ``RING_MIN_FOLD`` gets ``RING = 1`` (``ring_mode``): its window is kept in per-channel tap
+    memories (tap_ring.v) and its TS_FILE taps are {kx, ky} (``ring_tap_code``).
 ``layer_info(layer, abits, in_bits, out_dir, prefix, fold=1, fifo_depth=None) -> dict``
     ``{"module", "params", "in_width", "out_width", "fold", "latency", "frame_cycles"}``:
     tdata widths of the module's input / output streams, and the stated timing (see
@@ -31,7 +33,7 @@ API
     The fixed latency L stated in the module header: with input offered every clock and the
     output always ready, one frame takes ``H*W*FOLD + L`` cycles from the first input beat to the
     last output beat (last output cycle - first input cycle); for gsum_fc ``H*W + L``. A conv
-    layer: ``W + 6 + POOL + tree_latency(params)``.
+    layer: ``W + 6 + POOL + tree_latency(params)``, plus ``ring_latency(params)`` when RING.
 ``tree_latency(params) -> int``
     Register stages inside a conv core's adder trees (adder_tree.v): ``(LV - 2) // TREE_REG``,
     LV = clog2 of the tree's leaves (``tree_leaves``: CI for QGP, 9*CI*WBITS for a FOLD 1 dense
@@ -50,6 +52,10 @@ from golden.thresholds import layer_thresholds, threshold_bits
 # adder tree pipelining of the conv cores (TREE_REG: a register every this many tree levels,
 # 0 = none); chosen by measurement (docs/INTERFACES.md)
 DEFAULT_TREE_REG = 3
+
+# a conv_qgp layer keeps its window in tap memories (conv_qgp RING) from this FOLD on: a column
+# takes 3 clocks to write, so below it the layer would not keep one window per FOLD cycles
+RING_MIN_FOLD = 3
 
 MODULES = {"conv_dense": "conv_layer", "conv_qgp": "conv_layer", "gsum_fc": "gsum_fc"}
 
@@ -85,6 +91,18 @@ def write_memfile(path, words, width):
     digits = max(1, (width + 3) // 4)
     text = "".join(format(int(w), "0%dx" % digits) + "\n" for w in words)
     return atomic.write_text(path, text)
+
+
+def ring_mode(layer, fold):
+    """RING (1/0) of a conv layer at ``fold``: conv_qgp layers at FOLD >= RING_MIN_FOLD."""
+    return 1 if layer["type"] == "conv_qgp" and int(fold) >= RING_MIN_FOLD else 0
+
+
+def ring_tap_code(tap):
+    """tap_ring.v's 4-bit tap code {kx, ky} of a bundle tap t = ky*3 + kx (kx = dx + 1, ky =
+    dy + 1); a tap above 8 gets ky = 3 (reads 0, as qgp_lane's zero padding)."""
+    tap = int(tap)
+    return ((tap % 3) << 2 | tap // 3) if 0 <= tap <= 8 else 3
 
 
 def _divisor_at_most(n, f):
@@ -218,12 +236,15 @@ def layer_params(layer, abits, in_bits, out_dir, prefix, fold=1, fifo_depth=None
             raise ValueError(f"rtl.gen.params: conv_qgp input bits {in_bits} != abits {abits}")
         tap = np.asarray(layer["tap"]).reshape(co, ci)
         sign = np.asarray(layer["sign"]).reshape(co, ci)
+        ring = ring_mode(layer, fold)
+        code = ring_tap_code if ring else (lambda t: int(t) & 15)
         per = []
         for o in range(co):
             word = 0
             for i in range(ci):
-                word |= ((int(sign[o, i]) & 1) << 4 | (int(tap[o, i]) & 15)) << (i * 5)
+                word |= ((int(sign[o, i]) & 1) << 4 | code(tap[o, i])) << (i * 5)
             per.append(word)
+        p.update(RING=ring)
     p.update(
         ABITS=abits,
         W=int(layer["width"]),
@@ -269,10 +290,19 @@ def tree_latency(params):
     return (lv - 2) // r if r > 0 and lv > 2 else 0
 
 
+def ring_latency(params):
+    """Extra latency of a RING conv layer (conv_layer.v): 2*(W+1) + 3 = 2W + 5, 0 without RING.
+    The W+1 shifts before a frame's first window each wait for their column's 3 row writes (2
+    clocks more than a window register), and the first window starts 3 clocks after its column
+    is offered instead of at once; every later window is FOLD-bound (FOLD >= RING_MIN_FOLD)."""
+    return 2 * int(params["W"]) + 5 if int(params.get("RING", 0)) else 0
+
+
 def layer_latency(module, params):
     """Fixed latency L of the module header's statement (see module doc)."""
     if module == "conv_layer":
-        return int(params["W"]) + 6 + (1 if params.get("POOL") else 0) + tree_latency(params)
+        return (int(params["W"]) + 6 + (1 if params.get("POOL") else 0) + tree_latency(params)
+                + ring_latency(params))
     if module == "gsum_fc":
         return int(params["CI"]) + int(params["K"]) - 1
     raise ValueError(f"rtl.gen.params: unknown module {module!r}")

@@ -33,12 +33,12 @@ DEPS = {
     "axis_fifo": ["axis_fifo"],
     "window3x3": ["window3x3"],
     "requant": ["requant"],
-    "conv_qgp": ["conv_qgp", "conv_pipe", "qgp_lane", "window_unpack", "adder_tree", "requant"],
+    "conv_qgp": ["conv_qgp", "conv_pipe", "qgp_lane", "tap_ring", "window_unpack", "adder_tree", "requant"],
     "conv_dense": ["conv_dense", "conv_pipe", "window_unpack", "adder_tree", "requant"],
     "maxpool2": ["maxpool2"],
     "gsum_fc": ["gsum_fc"],
     "conv_layer": ["conv_layer", "axis_fifo", "window3x3", "conv_qgp", "conv_dense", "conv_pipe", "requant",
-                   "qgp_lane", "window_unpack", "adder_tree",
+                   "qgp_lane", "tap_ring", "window_unpack", "adder_tree",
                    "axis_skid", "maxpool2"],
 }
 

@@ -1,5 +1,6 @@
 """conv_layer (FIFO -> window3x3 -> conv_qgp or conv_dense + requant -> skid -> [maxpool2]) on
-random frames vs golden.model.run_layer; exact cycle count H*W*FOLD + W + 6 + POOL; reset in the
+random frames vs golden.model.run_layer; exact cycle count H*W*FOLD + W + 6 + POOL (+ 2W + 5
+with RING, rtl.gen.params.ring_latency); reset in the
 middle of a frame; soak of 50+ frames with 50 % random valid and 50 % random ready; extreme
 layers. Both cores (DENSE = 0 / 1) run the same cocotb tests."""
 
@@ -57,7 +58,8 @@ async def run_test(dut, idle, backpressure):
     if idle == "none" and backpressure == "none":
         got = tb.monitor.cycles[-1] - tb.source.first_beat_cycle
         want = n * tb.frame_cycles() + layer_latency(layer_module(tb.layer), tb.p)
-        assert got == want, f"timing: {got} cycles, expected {want} = n*H*W*FOLD + W + 6 + POOL"
+        assert got == want, (f"timing: {got} cycles, expected {want} = n*H*W*FOLD + W + 6 + POOL"
+                             f" (+ TLAT, + 2W + 5 with RING)")
         tb.log.info("timing: %d frames in %d cycles (n*H*W*FOLD + W + 6 + POOL)", n, got)
 
 
@@ -113,6 +115,7 @@ def run_layer_module(kind, ci, co, h, w, fold, pool, in_bits, seed, soak=False, 
     ("conv_qgp", 3, 4, 4, 6, 1, True, 4, True, None),     # unfolded, pooled; + soak (50 frames)
     ("conv_qgp", 4, 6, 5, 4, 3, False, 4, False, None),   # folded 3 (PE 2), no pool
     ("conv_qgp", 5, 8, 4, 4, 4, True, 4, False, "min"),   # folded, pooled, all signs -1 (extreme acc)
+    ("conv_qgp", 6, 6, 4, 6, 6, True, 4, True, None),     # RING (tap memories), PE 1; + soak
     ("conv_dense", 1, 4, 4, 6, 1, False, 8, True, None),  # first layer shape (8-bit input); + soak
     ("conv_dense", 1, 6, 6, 4, 2, True, 8, False, "max"), # folded, pooled, all weights +max
     ("conv_dense", 2, 3, 4, 4, 3, False, 8, False, None), # two input channels, PE 1
