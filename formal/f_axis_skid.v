@@ -1,4 +1,4 @@
-// f_axis_skid: formal wrapper of axis_skid (DATA_W = 2).
+// f_axis_skid: formal wrapper of axis_skid (DATA_W = 2; HALF = 1 in task prove_half).
 // Proven (k-induction): AXI4-Stream rules on the output (assumed on the input), the state after
 // reset, and no beat created or lost: beats in - beats out = beats held (0..2), checked inside
 // axis_skid under `ifdef FORMAL. Frame shape (F_SHAPE, BMC): input frames of F beats with tlast
@@ -6,7 +6,8 @@
 `default_nettype none
 module f_axis_skid #(
     parameter DW = 2,
-    parameter F = 3
+    parameter F = 3,
+    parameter HALF = 0
 ) (
     input wire          clk,
     input wire          rst,
@@ -19,7 +20,7 @@ module f_axis_skid #(
 wire          s_tready, m_tvalid, m_tlast;
 wire [DW-1:0] m_tdata;
 
-axis_skid #(.DATA_W(DW)) dut (
+axis_skid #(.DATA_W(DW), .HALF(HALF)) dut (
     .clk(clk), .rst(rst),
     .s_axis_tdata(s_tdata), .s_axis_tvalid(s_tvalid), .s_axis_tready(s_tready), .s_axis_tlast(s_tlast),
     .m_axis_tdata(m_tdata), .m_axis_tvalid(m_tvalid), .m_axis_tready(m_tready), .m_axis_tlast(m_tlast)

@@ -28,6 +28,7 @@ JOBS = [
     ("axis_fifo", "shape", "frame shape: one tlast per frame, on its last beat (F=3)"),
     ("axis_skid", "prove", "AXIS rules out (assumed in), reset state, no beat created/lost: in - out = held <= 2"),
     ("axis_skid", "shape", "frame shape: one tlast per frame, on its last beat (F=3)"),
+    ("axis_skid", "prove_half", "HALF=1 (one register): AXIS rules, reset state, no beat created/lost: in - out = held <= 1"),
     ("maxpool2", "prove", "AXIS rules out (assumed in), reset state, no block created/lost: blocks - out = out reg <= 1"),
     ("maxpool2", "shape", "frame shape: 8-beat frames in (4x2) -> 2-beat frames out, one tlast on the last beat"),
     ("gsum_fc", "prove", "AXIS rules out (assumed in), reset state, no frame created/lost: frames - out = busy <= 1"),

@@ -1,5 +1,6 @@
 // conv_layer: one conv layer of the network on a pixel stream:
 //   axis_fifo (FIFO_DEPTH) -> window3x3 -> conv core (+ requant) -> axis_skid -> [maxpool2]
+// (axis_skid HALF, one register, when FOLD >= 2)
 // with the core conv_qgp (DENSE = 0: a QGP layer) or conv_dense (DENSE = 1: the first layer).
 // Computes golden.model.run_layer for a conv_qgp / conv_dense bundle layer.
 //
@@ -125,7 +126,8 @@ generate
     end
 endgenerate
 
-axis_skid #(.DATA_W(CO*ABITS)) skid (
+// a folded core puts out at most one pixel every FOLD >= 2 clocks: one register is enough
+axis_skid #(.DATA_W(CO*ABITS), .HALF((CO / PE >= 2) ? 1 : 0)) skid (
     .clk(clk), .rst(rst),
     .s_axis_tdata(conv_tdata), .s_axis_tvalid(conv_tvalid),
     .s_axis_tready(conv_tready), .s_axis_tlast(conv_tlast),

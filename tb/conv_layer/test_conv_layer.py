@@ -116,6 +116,7 @@ def run_layer_module(kind, ci, co, h, w, fold, pool, in_bits, seed, soak=False, 
     ("conv_qgp", 4, 6, 5, 4, 3, False, 4, False, None),   # folded 3 (PE 2), no pool
     ("conv_qgp", 5, 8, 4, 4, 4, True, 4, False, "min"),   # folded, pooled, all signs -1 (extreme acc)
     ("conv_qgp", 6, 6, 4, 6, 6, True, 4, True, None),     # RING (tap memories), PE 1; + soak
+    ("conv_qgp", 3, 6, 3, 3, 3, False, 4, False, "max"),  # RING, W 3 (shift register window), PE 2
     ("conv_dense", 1, 4, 4, 6, 1, False, 8, True, None),  # first layer shape (8-bit input); + soak
     ("conv_dense", 1, 6, 6, 4, 2, True, 8, False, "max"), # folded, pooled, all weights +max
     ("conv_dense", 2, 3, 4, 4, 3, False, 8, False, None), # two input channels, PE 1

@@ -31,7 +31,7 @@ def tree(tmp_path, mutate=None):
 def test_formal_passes(tmp_path):
     r = tree(tmp_path)
     assert r.returncode == 0, r.stdout + r.stderr
-    assert "proven" in r.stdout and "formal: 2/2 tasks pass" in r.stdout
+    assert "proven" in r.stdout and "formal: 3/3 tasks pass" in r.stdout
 
 
 @pytest.mark.parametrize("mutation", [
