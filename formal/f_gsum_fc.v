@@ -8,7 +8,8 @@
 module f_gsum_fc #(
     parameter F = 3,
     parameter DW = 4,              // CI * BITS
-    parameter OW = 2 * 8 + 1       // K * LOGIT_W + CLASS_W
+    parameter OW = 2 * 8 + 1,      // K * LOGIT_W + CLASS_W
+    parameter SER = 0              // 1 in the tasks prove_ser / shape_ser
 ) (
     input wire          clk,
     input wire          rst,
@@ -21,7 +22,7 @@ module f_gsum_fc #(
 wire          s_tready, m_tvalid, m_tlast;
 wire [OW-1:0] m_tdata;
 
-gsum_fc #(.CI(2), .K(2), .BITS(2), .GSUM_W(4), .WBITS(2), .BIAS_W(4), .LOGIT_W(8),
+gsum_fc #(.SER(SER), .CI(2), .K(2), .BITS(2), .GSUM_W(4), .WBITS(2), .BIAS_W(4), .LOGIT_W(8),
           .W_FILE("gsum_w.hex"), .B_FILE("gsum_b.hex")) dut (
     .clk(clk), .rst(rst),
     .s_axis_tdata(s_tdata), .s_axis_tvalid(s_tvalid), .s_axis_tready(s_tready), .s_axis_tlast(s_tlast),

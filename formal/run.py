@@ -33,6 +33,8 @@ JOBS = [
     ("maxpool2", "shape", "frame shape: 8-beat frames in (4x2) -> 2-beat frames out, one tlast on the last beat"),
     ("gsum_fc", "prove", "AXIS rules out (assumed in), reset state, no frame created/lost: frames - out = busy <= 1"),
     ("gsum_fc", "shape", "frame shape: one output beat with tlast per input frame (F=3)"),
+    ("gsum_fc", "prove_ser", "SER=1 (channel-serial): AXIS rules, reset state, no frame created/lost: frames - out = busy <= 1"),
+    ("gsum_fc", "shape_ser", "SER=1: frame shape, one output beat with tlast per input frame (F=3)"),
     ("window3x3", "bmc", "AXIS rules, reset state, frame shape (4x2), no window created/lost (in - out <= W+2, drains after tlast)"),
     ("conv_pipe", "bmc", "AXIS rules, reset state, frame shape (F=3), no pixel created/lost (in - out <= 3, drains), FOLD=2"),
     ("conv_pipe", "bmc_dlat2", "the same with DLAT=2 datapath register stages (in - out <= 5)"),

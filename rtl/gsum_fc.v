@@ -16,6 +16,9 @@
 //   W_FILE    $readmemh file, CI words of K*WBITS bits: word c is column c of the weights,
 //             class k at [k*WBITS +: WBITS] (one word per MAC cycle)
 //   B_FILE    $readmemh file, K words of BIAS_W bits
+//   SER       1: channel-serial head for a slow stream (a pixel at most every CI clocks): no
+//             global sums at all, the logits accumulate w[k,c] * x[c] one channel per clock
+//             (default 0)
 // Ports:
 //   clk, rst (synchronous, active high)
 //   s_axis_tdata[CI*BITS-1:0], s_axis_tvalid, s_axis_tready, s_axis_tlast   pixels of a frame
@@ -28,9 +31,17 @@
 //   block RAM or a LUT ROM, no CI:1 multiplexers), then a sequential argmax over K-1 cycles;
 //   the result is held in the output register until taken. s_axis_tready is low only on a
 //   tlast beat while the previous frame is still being computed or not yet taken.
+//   SER = 1: a pixel beat is held for CI clocks, channel c in clock c (the weight column c read
+//   as above, x[c] selected from the beat), and taken with its last channel: logit[k] =
+//   (first channel of a frame ? bias[k] : logit[k]) + w[k,c] * x[c] (the same integers as the
+//   sums: sum_p sum_c w[k,c] x_p[c] = sum_c w[k,c] g[c], every partial sum within the declared
+//   widths). The tlast beat's last channel starts the argmax (K-1 clocks, input held), then the
+//   output register; the next frame accumulates meanwhile, its tlast waits for the output taken.
 // Latency: the output beat is valid CI + K cycles after the tlast beat is accepted; a frame
 //   with input every clock takes H*W + CI + K - 1 cycles from the first input beat to the output
-//   beat (output cycle - first input cycle).
+//   beat (output cycle - first input cycle). SER = 1: K cycles after the tlast beat is accepted;
+//   (H*W-1)*CI + K cycles from the first beat accepted (CI-1 cycles after it is offered) to the
+//   output beat, H*W*CI + K - 1 cycles per frame in a stream (rtl/gen/params.py layer_latency).
 `timescale 1ns / 1ps
 `default_nettype none
 module gsum_fc #(
@@ -43,7 +54,8 @@ module gsum_fc #(
     parameter LOGIT_W = 32,
     parameter CLASS_W = $clog2(K),
     parameter W_FILE = "",
-    parameter B_FILE = ""
+    parameter B_FILE = "",
+    parameter SER = 0
 ) (
     input  wire                         clk,
     input  wire                         rst,
@@ -90,8 +102,14 @@ reg [KW-1:0]        cls_reg = {KW{1'b0}}, cls_next;
 reg [K*LOGIT_W+CLASS_W-1:0] m_axis_tdata_reg = {(K*LOGIT_W+CLASS_W){1'b0}}, m_axis_tdata_next;
 reg                 m_axis_tvalid_reg = 1'b0, m_axis_tvalid_next;
 
+reg                 first_reg = 1'b1, first_next;               // SER: next channel 0 starts a frame
+
 wire busy = (state_reg != ST_IDLE);
-assign s_axis_tready = !(busy && s_axis_tlast);
+// SER: a channel step of the beat on s_axis (held during the argmax; its last channel of a tlast
+// beat also while the previous result waits in the output register)
+wire ser_step = s_axis_tvalid && (state_reg != ST_ARGMAX)
+                && !((c_reg == CLAST) && s_axis_tlast && busy);
+assign s_axis_tready = (SER != 0) ? (ser_step && (c_reg == CLAST)) : !(busy && s_axis_tlast);
 wire accept = s_axis_tvalid && s_axis_tready;
 
 assign m_axis_tdata = m_axis_tdata_reg;
@@ -131,6 +149,8 @@ reg [GSUM_W-1:0]  gsum;
 reg [WBITS-1:0]   wsel;
 reg [AW-1:0]      w_ext;
 reg [AW-1:0]      g_ext;
+reg               mac;     // the K MACs run this clock
+reg               fresh;   // SER: ... starting from the biases
 
 always @* begin
     g_next = g_reg;
@@ -149,9 +169,12 @@ always @* begin
     wsel = {WBITS{1'b0}};
     w_ext = {AW{1'b0}};
     g_ext = {AW{1'b0}};
+    first_next = first_reg;
+    mac = 1'b0;
+    fresh = 1'b0;
 
-    // global sums
-    if (accept) begin
+    // global sums (SER = 0)
+    if (SER == 0 && accept) begin
         for (c = 0; c < CI; c = c + 1) begin
             gsum = g_reg[c*GSUM_W +: GSUM_W] + {{(GSUM_W-BITS){1'b0}}, s_axis_tdata[c*BITS +: BITS]};
             g_next[c*GSUM_W +: GSUM_W] = s_axis_tlast ? {GSUM_W{1'b0}} : gsum;
@@ -162,24 +185,44 @@ always @* begin
         end
     end
 
+    // the K MACs: logit[k] (or bias[k]) + w[k, c] * operand, operand = g[c] (the low word of the
+    // hold register, SER = 0, MAC state) or x[c] of the beat on s_axis (SER = 1, a channel step)
+    if (SER != 0) begin
+        mac = ser_step;
+        fresh = first_reg && (c_reg == {CW{1'b0}});
+        g_ext = {{(AW-BITS){1'b0}}, s_axis_tdata[c_reg*BITS +: BITS]};
+    end else begin
+        mac = (state_reg == ST_MAC);
+        g_ext = {{(AW-GSUM_W){1'b0}}, gh_reg[GSUM_W-1:0]};
+    end
+    if (mac) begin
+        for (k = 0; k < K; k = k + 1) begin
+            wsel = wcol_q[k*WBITS +: WBITS];
+            w_ext = {{(AW-WBITS){wsel[WBITS-1]}}, wsel};
+            logit_next[k*AW +: AW] = (fresh ? bias_ext[k*AW +: AW] : logit_reg[k*AW +: AW]) + w_ext * g_ext;
+        end
+        c_next = (c_reg == CLAST) ? {CW{1'b0}} : c_reg + 1'b1;
+    end
+    if (SER != 0 && ser_step && (c_reg == CLAST)) begin
+        first_next = s_axis_tlast;
+        if (s_axis_tlast) begin
+            k_next = KONE;
+            best_next = logit_next[AW-1:0];
+            cls_next = {KW{1'b0}};
+            state_next = ST_ARGMAX;
+        end
+    end
+
     case (state_reg)
         ST_IDLE: begin
-            if (accept && s_axis_tlast) begin
+            if (SER == 0 && accept && s_axis_tlast) begin
                 logit_next = bias_ext;
                 c_next = {CW{1'b0}};
                 state_next = ST_MAC;
             end
         end
         ST_MAC: begin
-            // logit[k] += w[k, c] * g[c]; g[c] is the low word of the hold register
-            g_ext = {{(AW-GSUM_W){1'b0}}, gh_reg[GSUM_W-1:0]};
-            for (k = 0; k < K; k = k + 1) begin
-                wsel = wcol_q[k*WBITS +: WBITS];
-                w_ext = {{(AW-WBITS){wsel[WBITS-1]}}, wsel};
-                logit_next[k*AW +: AW] = logit_reg[k*AW +: AW] + w_ext * g_ext;
-            end
             gh_next = gh_reg >> GSUM_W;
-            c_next = c_reg + 1'b1;
             if (c_reg == CLAST) begin
                 k_next = KONE;
                 best_next = logit_next[AW-1:0];
@@ -223,6 +266,7 @@ always @(posedge clk) begin
     logit_reg <= logit_next;
     state_reg <= state_next;
     c_reg <= c_next;
+    first_reg <= first_next;
     k_reg <= k_next;
     best_reg <= best_next;
     cls_reg <= cls_next;
@@ -234,6 +278,7 @@ always @(posedge clk) begin
         logit_reg <= {K*AW{1'b0}};
         state_reg <= ST_IDLE;
         c_reg <= {CW{1'b0}};
+        first_reg <= 1'b1;
         k_reg <= {KW{1'b0}};
         best_reg <= {AW{1'b0}};
         cls_reg <= {KW{1'b0}};

@@ -32,7 +32,9 @@ API
 ``layer_latency(module, params) -> int``
     The fixed latency L stated in the module header: with input offered every clock and the
     output always ready, one frame takes ``H*W*FOLD + L`` cycles from the first input beat to the
-    last output beat (last output cycle - first input cycle); for gsum_fc ``H*W + L``. A conv
+    last output beat (last output cycle - first input cycle); for gsum_fc ``H*W + L`` (L = CI + K
+    - 1), channel-serial (``fold`` > 1 of a head: SER = 1) ``H*W*CI + L`` (L = K - CI: counted from
+    the first beat taken, with its last channel). A conv
     layer: ``W + 6 + POOL + tree_latency(params)``, plus ``ring_latency(params)`` when RING.
 ``tree_latency(params) -> int``
     Register stages inside a conv core's adder trees (adder_tree.v): ``(LV - 2) // TREE_REG``,
@@ -188,6 +190,7 @@ def layer_params(layer, abits, in_bits, out_dir, prefix, fold=1, fifo_depth=None
     abits, in_bits = int(abits), int(in_bits)
     if t == "gsum_fc":
         k, ci = int(layer["classes"]), int(layer["in_channels"])
+        ser = 1 if int(fold) > 1 else 0   # the plan's fold of a head: CI = channel-serial
         wb, bb = int(layer["wbits"]), int(layer["bias_bits"])
         w = np.asarray(layer["weight"]).reshape(k, ci)
         words = []  # column-major: word c = column c, class kk at [kk*wb +: wb] (gsum_fc.v)
@@ -208,6 +211,7 @@ def layer_params(layer, abits, in_bits, out_dir, prefix, fold=1, fifo_depth=None
             "CLASS_W": max(1, math.ceil(math.log2(k))),
             "W_FILE": write_memfile(os.path.join(out_dir, f"{prefix}_w.mem"), words, k * wb),
             "B_FILE": write_memfile(os.path.join(out_dir, f"{prefix}_b.mem"), [_mask(v, bb) for v in bias], bb),
+            "SER": ser,
         }
     if t not in ("conv_dense", "conv_qgp"):
         raise ValueError(f"rtl.gen.params: no RTL module for layer type {t!r}")
@@ -304,6 +308,9 @@ def layer_latency(module, params):
         return (int(params["W"]) + 6 + (1 if params.get("POOL") else 0) + tree_latency(params)
                 + ring_latency(params))
     if module == "gsum_fc":
+        if int(params.get("SER", 0)):
+            # from the first beat taken (with its last channel, CI-1 clocks after it is offered)
+            return int(params["K"]) - int(params["CI"])
         return int(params["CI"]) + int(params["K"]) - 1
     raise ValueError(f"rtl.gen.params: unknown module {module!r}")
 
@@ -315,8 +322,8 @@ def layer_info(layer, abits, in_bits, out_dir, prefix, fold=1, fifo_depth=None, 
     if module == "gsum_fc":
         in_w = p["CI"] * p["BITS"]
         out_w = p["K"] * p["LOGIT_W"] + p["CLASS_W"]
-        f = 1
-        frame = int(layer["height"]) * int(layer["width"])
+        f = p["CI"] if p["SER"] else 1     # cycles per pixel
+        frame = int(layer["height"]) * int(layer["width"]) * f
     else:
         in_w = p["CI"] * p["IN_BITS"]
         out_w = p["CO"] * p["ABITS"]

@@ -30,7 +30,12 @@ layer named) raise ``FoldingError`` with one line.
 API
 ---
 ``folding_plan(bundle, spec=None) -> list[dict]``: one entry per bundle layer, chain order:
-    ``{"name", "type", "pe", "fold", "rate_div"}``; for the head pe = fold = 1.
+    ``{"name", "type", "pe", "fold", "rate_div"}``; for the head pe = 1 and fold = its cycles
+    per pixel: CI (the channel-serial head, gsum_fc SER) when ``head_serial`` says the conv
+    layers leave it the time, else 1.
+``head_serial(layer, conv_cycles) -> bool``: a head of H*W pixels takes H*W*CI + K - 1 cycles a
+    frame channel-serially; it does when that is within the conv layers' cycles per image (so
+    the serial head never lowers the images/s).
 ``parse_spec(spec) -> dict``: {name: pe} from any of the forms above (None -> {}).
 ``spec_string(plan) -> str``: the ``conv0:48,conv1:48,...`` form of a plan (records, CLIs).
 """
@@ -117,6 +122,12 @@ def _default_pe(layer, rate_div):
     return max(d for d in range(1, min(pe, cap) + 1) if co % d == 0)
 
 
+def head_serial(layer, conv_cycles):
+    """The channel-serial head (gsum_fc SER) fits in ``conv_cycles`` per image."""
+    hw = int(layer["height"]) * int(layer["width"])
+    return hw * int(layer["in_channels"]) + int(layer["classes"]) - 1 <= int(conv_cycles)
+
+
 def folding_plan(bundle, spec=None):
     """Per-layer PE / FOLD for ``bundle`` (golden.bundle.Bundle), the spec overriding defaults."""
     want = parse_spec(spec)
@@ -127,13 +138,16 @@ def folding_plan(bundle, spec=None):
                                f"{', '.join(names)})")
     plan = []
     rate_div = 1
+    inp = bundle.meta["input"]
+    cycles = int(inp["height"]) * int(inp["width"])   # the conv layers' cycles per image
     for n, layer in enumerate(bundle.layers):
         name = names[n]
         t = layer["type"]
         if t == "gsum_fc":
             if name in want and want[name] != 1:
                 raise FoldingError("FOLDING", name, f"the head ({t}) has no PE to choose")
-            plan.append({"name": name, "type": t, "pe": 1, "fold": 1, "rate_div": rate_div})
+            fold = int(layer["in_channels"]) if head_serial(layer, cycles) else 1
+            plan.append({"name": name, "type": t, "pe": 1, "fold": fold, "rate_div": rate_div})
             continue
         co = int(layer["out_channels"])
         if name in want:
@@ -144,6 +158,7 @@ def folding_plan(bundle, spec=None):
         else:
             pe = _default_pe(layer, rate_div)
         plan.append({"name": name, "type": t, "pe": pe, "fold": co // pe, "rate_div": rate_div})
+        cycles = max(cycles, int(layer["height"]) * int(layer["width"]) * (co // pe))
         if layer.get("pool"):
             rate_div *= 4
     return plan

@@ -50,10 +50,8 @@ def plan(bundle, out_dir, folding=None):
     layers = []
     for layer, fp in zip(bundle.layers, folding_plan(bundle, folding)):
         name = fp["name"]
-        if layer["type"] == "gsum_fc":
-            info = P.layer_info(layer, abits, bits, out_dir, name)
-        else:
-            info = P.layer_info(layer, abits, bits, out_dir, name, fold=fp["fold"])
+        info = P.layer_info(layer, abits, bits, out_dir, name, fold=fp["fold"])
+        if layer["type"] != "gsum_fc":
             bits = abits
         info["name"] = name
         info["rate_div"] = fp["rate_div"]
@@ -68,10 +66,14 @@ def cycles_per_image(meta, layers):
     for li in layers:
         p = li["params"]
         if li["module"] == "gsum_fc":
-            # accumulates one pixel per clock; the FC (CI MAC cycles) + argmax (K cycles) of a
-            # frame overlap the next frame's accumulation
             hw = li["frame_cycles"] - li["latency"]
-            c = max(c, hw, int(p["CI"]) + int(p["K"]))
+            if int(p.get("SER", 0)):
+                # one channel per clock (H*W*CI), the argmax (K-1) holds the input
+                c = max(c, hw + int(p["K"]) - 1)
+            else:
+                # accumulates one pixel per clock; the FC (CI MAC cycles) + argmax (K cycles) of
+                # a frame overlap the next frame's accumulation
+                c = max(c, hw, int(p["CI"]) + int(p["K"]))
         else:
             c = max(c, int(p["H"]) * int(p["W"]) * li["fold"])
     return c

@@ -9,7 +9,7 @@ import pytest
 import cocotb
 
 from golden import model
-from rtl.gen.params import layer_params
+from rtl.gen.params import layer_latency, layer_params
 from tb.common import Beat, backpressure_patterns, idle_patterns, pack
 from tb.common.frames import pixel_frames
 from tb.common.layers import load_layer, random_head_layer, save_layer
@@ -64,11 +64,12 @@ async def run_test(dut, idle, backpressure):
     for fr in ins:
         tb.source.append(fr)
     hw = L["height"] * L["width"]
-    await tb.wait_done(timeout_cycles=10 * (n + 1) * (hw + p["CI"] + p["K"]) + 100)
+    await tb.wait_done(timeout_cycles=10 * (n + 1) * (hw * p["CI"] + p["CI"] + p["K"]) + 100)
     tb.check()
     if idle == "none" and backpressure == "none":
         got = tb.monitor.cycles[0] - tb.source.first_beat_cycle
-        want = hw + p["CI"] + p["K"] - 1    # module header: H*W + CI + K - 1
+        # module header: H*W + CI + K - 1; SER: (H*W-1)*CI + K from the first beat taken
+        want = hw * (p["CI"] if p["SER"] else 1) + layer_latency("gsum_fc", p)
         assert got == want, f"timing: {got} cycles, expected {want}"
 
 
@@ -84,18 +85,22 @@ async def test_reset_mid_frame(dut):
     tb.expected.extend(outs)
     for fr in ins:
         tb.source.append(fr)
-    await tb.wait_done(timeout_cycles=20 * (len(junk[0]) + p["CI"] + p["K"]) + 100)
+    await tb.wait_done(timeout_cycles=20 * (len(junk[0]) * p["CI"] + p["CI"] + p["K"]) + 100)
     tb.check()
 
 
-@pytest.mark.parametrize("ci,k,h,w,extreme,tie", [
-    (4, 10, 3, 3, None, False),
-    (6, 3, 4, 2, None, True),      # equal weights rows and biases: ties -> lowest index
-    (5, 4, 2, 4, "max", False),    # weights and bias at their positive extremes
-    (5, 4, 2, 4, "min", False),    # ... negative extremes
+@pytest.mark.parametrize("ci,k,h,w,extreme,tie,ser", [
+    (4, 10, 3, 3, None, False, 0),
+    (6, 3, 4, 2, None, True, 0),      # equal weights rows and biases: ties -> lowest index
+    (5, 4, 2, 4, "max", False, 0),    # weights and bias at their positive extremes
+    (5, 4, 2, 4, "min", False, 0),    # ... negative extremes
+    (4, 10, 3, 3, None, False, 1),    # channel-serial (SER): the same frames
+    (6, 3, 4, 2, None, True, 1),
+    (5, 4, 2, 4, "max", False, 1),
+    (5, 4, 2, 4, "min", False, 1),
 ])
-def test_gsum_fc(ci, k, h, w, extreme, tie):
-    name = f"gsum_fc_{ci}_{k}_{h}x{w}_{extreme}_{tie}"
+def test_gsum_fc(ci, k, h, w, extreme, tie, ser):
+    name = f"gsum_fc_{ci}_{k}_{h}x{w}_{extreme}_{tie}_s{ser}"
     L = random_head_layer(np.random.default_rng(ci * 10 + k), ci, k, h, w, extreme=extreme)
     if tie:
         L["weight"][1] = L["weight"][0]
@@ -104,6 +109,6 @@ def test_gsum_fc(ci, k, h, w, extreme, tie):
         from golden.bundle import required_widths
         L.update(required_widths(L, 4, 4))
     path = save_layer(L, str(BUILD / "mem" / name / "layer.pkl"))
-    params = layer_params(L, 4, 4, str(BUILD / "mem" / name), name)
+    params = layer_params(L, 4, 4, str(BUILD / "mem" / name), name, fold=ci if ser else 1)
     build_and_test("gsum_fc", sources_for("gsum_fc"), params, __name__,
                    extra_env={"TB_LAYER": path}, name=name)

@@ -141,6 +141,22 @@ def test_extreme_bundle(config, extreme):
     assert r["images"] == 6 and r["mismatches"] == 0
 
 
+@pytest.mark.parametrize("extra", [(), ("--backpressure",)])
+def test_slow_plan_ring_and_serial_head(extra):
+    """PE 1 everywhere on the tiny bundle: conv1 / conv2 keep their windows in tap memories
+    (RING) and the head runs channel-serially (SER, it has the time): RTL == golden, the
+    periodic steady state the plan states, under backpressure too."""
+    b = _synth("synth_tiny", "tiny", seed=4)
+    folding = "conv0:1,conv1:1,conv2:1"
+    net = R.generate(b, out_dir=WORK / "gen_slow", folding=folding)
+    par = {l["name"]: l["params"] for l in net["layers"]}
+    assert par["conv1"]["RING"] == par["conv2"]["RING"] == 1 and par["head"]["SER"] == 1
+    r, _ = _regress(b, "slow" + "_bp" * bool(extra), "--n", "12", "--folding", folding, *extra)
+    assert r["images"] == 12 and r["mismatches"] == 0
+    if not extra:
+        assert r["intervals"]["min"] == r["intervals"]["max"] == net["cycles_per_image"]
+
+
 def test_detects_a_wrong_network():
     """The regression must be able to fail: flip one sign in a generated memfile (read by the
     harness at run time) and the comparison with golden must report mismatches."""
