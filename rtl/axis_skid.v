@@ -33,6 +33,11 @@ module axis_skid #(
     output wire              m_axis_tlast
 );
 
+// beats held (output register + temp slot): what beats in - beats out must equal
+/* verilator lint_off UNUSEDSIGNAL */  // read by the formal checks only
+wire [1:0] f_held;
+/* verilator lint_on UNUSEDSIGNAL */
+
 generate
     if (HALF != 0) begin : g_half
         reg              m_axis_tvalid_reg = 1'b0;
@@ -60,19 +65,7 @@ generate
                 m_axis_tlast_reg <= 1'b0;
             end
         end
-`ifdef FORMAL
-        // beats in - beats out at the ports = the output register's beat
-        reg [1:0] f_inflight = 2'd0;
-        always @(posedge clk) begin
-            f_inflight <= f_inflight + {1'b0, s_axis_tvalid && s_axis_tready} - {1'b0, m_axis_tvalid && m_axis_tready};
-            if (rst) begin
-                f_inflight <= 2'd0;
-            end
-        end
-        always @* begin
-            assert(f_inflight == {1'b0, m_axis_tvalid_reg});
-        end
-`endif
+        assign f_held = {1'b0, m_axis_tvalid_reg};
     end else begin : g_skid
         reg              s_axis_tready_reg = 1'b0;
         reg [DATA_W-1:0] m_axis_tdata_reg = {DATA_W{1'b0}};
@@ -141,18 +134,9 @@ generate
                 temp_tlast_reg <= 1'b0;
             end
         end
+        assign f_held = {1'b0, m_axis_tvalid_reg} + {1'b0, temp_tvalid_reg};
 `ifdef FORMAL
-        // Formal (make formal, formal/f_axis_skid.v): beats in - beats out at the ports = beats held
-        // (output register + temp slot), the invariants k-induction needs to close.
-        reg [1:0] f_inflight = 2'd0;
-        always @(posedge clk) begin
-            f_inflight <= f_inflight + {1'b0, s_axis_tvalid && s_axis_tready} - {1'b0, m_axis_tvalid && m_axis_tready};
-            if (rst) begin
-                f_inflight <= 2'd0;
-            end
-        end
         always @* begin
-            assert(f_inflight == {1'b0, m_axis_tvalid_reg} + {1'b0, temp_tvalid_reg});
             if (temp_tvalid_reg) begin
                 assert(m_axis_tvalid_reg);
                 assert(!s_axis_tready_reg);
@@ -161,6 +145,21 @@ generate
 `endif
     end
 endgenerate
+
+`ifdef FORMAL
+// Formal (make formal, formal/f_axis_skid.v): beats in - beats out at the ports = beats held
+// (output register + temp slot), the invariant k-induction needs to close.
+reg [1:0] f_inflight = 2'd0;
+always @(posedge clk) begin
+    f_inflight <= f_inflight + {1'b0, s_axis_tvalid && s_axis_tready} - {1'b0, m_axis_tvalid && m_axis_tready};
+    if (rst) begin
+        f_inflight <= 2'd0;
+    end
+end
+always @* begin
+    assert(f_inflight == f_held);
+end
+`endif
 
 endmodule
 `default_nettype wire

@@ -151,6 +151,7 @@ reg [AW-1:0]      w_ext;
 reg [AW-1:0]      g_ext;
 reg               mac;     // the K MACs run this clock
 reg               fresh;   // SER: ... starting from the biases
+reg               last_mac;  // the frame's last MAC clock
 
 always @* begin
     g_next = g_reg;
@@ -172,6 +173,7 @@ always @* begin
     first_next = first_reg;
     mac = 1'b0;
     fresh = 1'b0;
+    last_mac = 1'b0;
 
     // global sums (SER = 0)
     if (SER == 0 && accept) begin
@@ -203,14 +205,18 @@ always @* begin
         end
         c_next = (c_reg == CLAST) ? {CW{1'b0}} : c_reg + 1'b1;
     end
+    // the argmax starts after the last MAC of a frame
     if (SER != 0 && ser_step && (c_reg == CLAST)) begin
         first_next = s_axis_tlast;
-        if (s_axis_tlast) begin
-            k_next = KONE;
-            best_next = logit_next[AW-1:0];
-            cls_next = {KW{1'b0}};
-            state_next = ST_ARGMAX;
-        end
+        last_mac = s_axis_tlast;
+    end else if (SER == 0 && state_reg == ST_MAC) begin
+        last_mac = (c_reg == CLAST);
+    end
+    if (last_mac) begin
+        k_next = KONE;
+        best_next = logit_next[AW-1:0];
+        cls_next = {KW{1'b0}};
+        state_next = ST_ARGMAX;
     end
 
     case (state_reg)
@@ -223,12 +229,6 @@ always @* begin
         end
         ST_MAC: begin
             gh_next = gh_reg >> GSUM_W;
-            if (c_reg == CLAST) begin
-                k_next = KONE;
-                best_next = logit_next[AW-1:0];
-                cls_next = {KW{1'b0}};
-                state_next = ST_ARGMAX;
-            end
         end
         ST_ARGMAX: begin
             if (lk_gt) begin
