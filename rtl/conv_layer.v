@@ -32,9 +32,9 @@
 //   H*W*FOLD + W + 6 + POOL + TLAT cycles from the first input beat to the last output beat
 //   (last output cycle - first input cycle): FIFO 1, window W+2, conv 3 + TLAT (after the
 //   last fold; TLAT = the core's adder tree register stages, rtl/gen/params.py tree_latency),
-//   skid 1, pool 1. RING adds 2W + 5 (rtl/gen/params.py ring_latency): the W + 1 shifts before
-//   the first window wait for their columns' row writes (3 clocks each), and the first window
-//   starts 3 clocks after its column.
+//   skid 1, pool 1. RING adds 5 (rtl/gen/params.py ring_latency): the column before
+//   a frame's first window and that window's own column take 3 clocks each to write (the
+//   columns no window uses inside the frame are dropped at once).
 `timescale 1ns / 1ps
 `default_nettype none
 module conv_layer #(
@@ -74,7 +74,7 @@ module conv_layer #(
 
 wire [CI*IN_BITS-1:0]   fifo_tdata;
 wire                  fifo_tvalid, fifo_tready, fifo_tlast;
-wire [((RING != 0) ? 3*CI*IN_BITS + 5 : 9*CI*IN_BITS)-1:0] win_tdata;   // window or column
+wire [((RING != 0) ? 3*CI*IN_BITS + 6 : 9*CI*IN_BITS)-1:0] win_tdata;   // window or column
 wire                  win_tvalid, win_tready, win_tlast;
 wire [CO*ABITS-1:0]   conv_tdata;
 wire                  conv_tvalid, conv_tready, conv_tlast;

@@ -36,7 +36,7 @@
 //   clk, rst (synchronous, active high)
 //   s_axis_tdata[9*CI*BITS-1:0]  window (layout: window_unpack), as from window3x3;
 //                                s_axis_tvalid, s_axis_tready, s_axis_tlast
-//                                RING: [3*CI*BITS+4:0] column beats (window3x3 COLS = 1)
+//                                RING: [3*CI*BITS+5:0] column beats (window3x3 COLS = 1)
 //   m_axis_tdata[CO*ABITS-1:0]   output pixel, channel o at [o*ABITS +: ABITS];
 //                                m_axis_tvalid, m_axis_tready, m_axis_tlast (tlast passed on)
 // Architecture:
@@ -51,11 +51,13 @@
 //   is held for FOLD cycles (s_axis_tready only on the last fold). The pipeline stalls as a
 //   whole when the output register is full and not taken (s_axis_tready depends
 //   combinationally on m_axis_tready).
-//   RING: a column beat is written one row per clock into the slot after the last column's and
-//   taken (s_axis_tready) with its third row; it may start while no window is kept, or while the
-//   one kept window has the last column written (so a window being computed never loses a
-//   column); a win column appends its window (base slot, padl, padr, tlast) to a queue of two
-//   that conv_pipe takes as its window stream.
+//   RING: a column beat with need is written one row per clock into the slot after the last
+//   column's and taken (s_axis_tready) with its third row; it may start when no kept window uses
+//   that slot inside the frame (a window uses its base slot - 2 unless padl, - 1, and the base
+//   slot unless padr), so a window being computed never loses a column; a beat without need is
+//   taken at once and not written. A win column appends its window (base slot = the slot after
+//   the last column written, padl, padr, tlast) to a queue of two that conv_pipe takes as its
+//   window stream; a win beat waits while the queue is full.
 // Latency: TLAT = (TREE_REG > 0 && LV > 2) ? (LV - 2) / TREE_REG : 0 with LV = clog2(CI)
 //   (rtl/gen/params.py: tree_latency). The window accepted in cycle t (its last fold) is on the
 //   output in cycle t+3+TLAT; a stream of P windows offered every clock with the output always
@@ -82,7 +84,7 @@ module conv_qgp #(
 ) (
     input  wire                   clk,
     input  wire                   rst,
-    input  wire [((RING != 0) ? 3*CI*BITS + 5 : 9*CI*BITS)-1:0] s_axis_tdata,
+    input  wire [((RING != 0) ? 3*CI*BITS + 6 : 9*CI*BITS)-1:0] s_axis_tdata,
     input  wire                   s_axis_tvalid,
     output wire                   s_axis_tready,
     input  wire                   s_axis_tlast,
@@ -160,17 +162,26 @@ generate
         reg [1:0] cur_base_reg = 2'd0, nxt_base_reg = 2'd0;
         reg       cur_pl_reg = 1'b0, cur_pr_reg = 1'b0, cur_last_reg = 1'b0;
         reg       nxt_pl_reg = 1'b0, nxt_pr_reg = 1'b0, nxt_last_reg = 1'b0;
-        wire [4:0] fl = s_axis_tdata[3*PB +: 5];  // {zbot, ztop, padr, padl, win}
-        wire start_ok = !cur_v_reg || (ws_reg == cur_base_reg);
-        wire we = (wph_reg != 2'd0) || (s_axis_tvalid && start_ok);
-        wire col_done = we && (wph_reg == 2'd2);
+        wire [5:0] fl = s_axis_tdata[3*PB +: 6];  // {need, zbot, ztop, padr, padl, win}
+        wire [1:0] slot = ws_reg + 2'd1;          // the slot a written column goes to
+        // a kept window uses slot s inside the frame
+        wire cur_uses = cur_v_reg && (slot == cur_base_reg - 2'd1
+                        || (slot == cur_base_reg - 2'd2 && !cur_pl_reg) || (slot == cur_base_reg && !cur_pr_reg));
+        wire nxt_uses = nxt_v_reg && (slot == nxt_base_reg - 2'd1
+                        || (slot == nxt_base_reg - 2'd2 && !nxt_pl_reg) || (slot == nxt_base_reg && !nxt_pr_reg));
+        wire room = !(fl[0] && nxt_v_reg);        // a win beat's window has a place in the queue
+        wire first = (wph_reg == 2'd0) && s_axis_tvalid && room;
+        wire skip = first && !fl[5];
+        wire start_ok = !cur_uses && !nxt_uses;
+        wire we = (wph_reg != 2'd0) || (first && fl[5] && start_ok);
+        wire col_done = skip || (we && (wph_reg == 2'd2));
         wire take = cur_v_reg && win_tready;
         wire add = col_done && fl[0];
         wire to_cur = add && !(take ? nxt_v_reg : cur_v_reg);
         wire zero = (wph_reg == 2'd0 && fl[3]) || (wph_reg == 2'd2 && fl[4]);
         wire [PB-1:0] wdata = zero ? {PB{1'b0}} : s_axis_tdata[wph_reg*PB +: PB];
 
-        assign s_axis_tready = (wph_reg == 2'd2);
+        assign s_axis_tready = skip || (wph_reg == 2'd2);
         assign win_tvalid = cur_v_reg;
         assign win_tlast = cur_last_reg;
 
@@ -178,8 +189,8 @@ generate
             if (we) begin
                 wph_reg <= (wph_reg == 2'd2) ? 2'd0 : wph_reg + 2'd1;
             end
-            if (col_done) begin
-                ws_reg <= ws_reg + 2'd1;
+            if (we && (wph_reg == 2'd2)) begin
+                ws_reg <= slot;
             end
             if (take) begin
                 cur_v_reg <= nxt_v_reg;
@@ -191,13 +202,13 @@ generate
             end
             if (to_cur) begin
                 cur_v_reg <= 1'b1;
-                cur_base_reg <= ws_reg + 2'd1;
+                cur_base_reg <= slot;
                 cur_pl_reg <= fl[1];
                 cur_pr_reg <= fl[2];
                 cur_last_reg <= s_axis_tlast;
             end else if (add) begin
                 nxt_v_reg <= 1'b1;
-                nxt_base_reg <= ws_reg + 2'd1;
+                nxt_base_reg <= slot;
                 nxt_pl_reg <= fl[1];
                 nxt_pr_reg <= fl[2];
                 nxt_last_reg <= s_axis_tlast;
@@ -212,7 +223,7 @@ generate
         for (gp = 0; gp < PE; gp = gp + 1) begin : g_lane
             wire [CI*TW-1:0] term;
             tap_ring #(.CI(CI), .BITS(BITS)) lane (
-                .clk(clk), .we(we), .wslot(ws_reg + 2'd1), .wrow(wph_reg), .wdata(wdata),
+                .clk(clk), .we(we), .wslot(slot), .wrow(wph_reg), .wdata(wdata),
                 .base(cur_base_reg), .padl(cur_pl_reg), .padr(cur_pr_reg),
                 .ts(ts_word[gp*CI*5 +: CI*5]), .term(term)
             );

@@ -16,15 +16,19 @@
 //   m_axis_tdata[9*C*BITS-1:0]  window of the pixel at (y, x): tap t = (dy+1)*3 + (dx+1)
 //                               channel c at [(t*C + c)*BITS +: BITS]; taps outside the frame = 0
 //   m_axis_tvalid, m_axis_tready, m_axis_tlast (tlast on the window of pixel (H-1, W-1))
-//   COLS = 1: m_axis_tdata[3*C*BITS+4:0], one beat per shift: the column that entered the
+//   COLS = 1: m_axis_tdata[3*C*BITS+5:0], one beat per shift: the column that entered the
 //     window, entries 2W, W, 0 after the shift (rows dy = -1, 0, +1 of the window's dx = +1
 //     column): row r = dy+1, channel c at [(r*C + c)*BITS +: BITS], not masked; then flags
-//     [3*C*BITS +: 5] = {zbot, ztop, padr, padl, win}: win = the shift emitted a window (centre
+//     [3*C*BITS +: 6] = {need, zbot, ztop, padr, padl, win}: win = the shift emitted a window (centre
 //     entry valid), padl / padr = that window's centre is at x = 0 / x = W-1 (its dx = -1 / +1
 //     column is outside the frame), ztop / zbot = the column's row dy = -1 / +1 is outside the
 //     frame for every window that uses the column inside the frame (the row of entry W is 0 /
-//     H-1); tlast on the column that emits the window of pixel (H-1, W-1). The window of a
-//     win column is that column (dx = +1) and the two columns before it (dx = 0, -1).
+//     H-1); need = some window uses the column inside the frame (as its dx = +1 column: the
+//     window of this shift, not at x = W-1; dx = 0: the next shift's window; dx = -1: the one
+//     after, not at x = 0), so a consumer may drop a column without need (the frame's first
+//     columns, those of flush bubbles); tlast on the column that emits the window of pixel
+//     (H-1, W-1). The window of a win column is that column (dx = +1) and the two columns
+//     before it (dx = 0, -1).
 // Architecture:
 //   a virtual shift register of 2W+3 pixel entries (entry 0 = newest), each with a valid bit;
 //   the window centre is entry W+1; a (y, x) counter of the centre pixel selects the padding
@@ -62,7 +66,7 @@ module window3x3 #(
     input  wire                  s_axis_tvalid,
     output wire                  s_axis_tready,
     input  wire                  s_axis_tlast,
-    output wire [((COLS != 0) ? 3*C*BITS + 5 : 9*C*BITS)-1:0] m_axis_tdata,
+    output wire [((COLS != 0) ? 3*C*BITS + 6 : 9*C*BITS)-1:0] m_axis_tdata,
     output wire                  m_axis_tvalid,
     input  wire                  m_axis_tready,
     output wire                  m_axis_tlast
@@ -289,7 +293,12 @@ generate
         // flags and handshake are registered here
         reg       m_axis_tvalid_reg = 1'b0;
         reg       m_axis_tlast_reg = 1'b0;
-        reg [4:0] flags_reg = 5'd0;                // {zbot, ztop, padr, padl, win}
+        reg [5:0] flags_reg = 6'd0;                // {need, zbot, ztop, padr, padl, win}
+        // the windows of this shift (e1) and of the next two (e2, e3) and where they are
+        wire e1 = sr_valid_reg[CTR-1];
+        wire e2 = sr_valid_reg[CTR-2];
+        wire e3 = sr_valid_reg[CTR-3];
+        wire need = e2 || (e1 && nx_reg != XMAX) || (e3 && !e1 && nx_reg != {XW{1'b0}});
 
         assign out_free = !m_axis_tvalid_reg || m_axis_tready;
         assign m_axis_tdata = {flags_reg, column};
@@ -304,13 +313,13 @@ generate
                 m_axis_tvalid_reg <= 1'b1;
                 m_axis_tlast_reg <= emit && at_last;
                 // rows of the column: entry W is pixel (ny_next, .) (the next centre)
-                flags_reg <= {ny_next == YMAX, ny_next == {YW{1'b0}}, nx_reg == XMAX,
+                flags_reg <= {need, ny_next == YMAX, ny_next == {YW{1'b0}}, nx_reg == XMAX,
                               nx_reg == {XW{1'b0}}, sr_valid_reg[CTR-1]};
             end
             if (rst) begin
                 m_axis_tvalid_reg <= 1'b0;
                 m_axis_tlast_reg <= 1'b0;
-                flags_reg <= 5'd0;
+                flags_reg <= 6'd0;
             end
         end
     end

@@ -295,11 +295,12 @@ def tree_latency(params):
 
 
 def ring_latency(params):
-    """Extra latency of a RING conv layer (conv_layer.v): 2*(W+1) + 3 = 2W + 5, 0 without RING.
-    The W+1 shifts before a frame's first window each wait for their column's 3 row writes (2
-    clocks more than a window register), and the first window starts 3 clocks after its column
-    is offered instead of at once; every later window is FOLD-bound (FOLD >= RING_MIN_FOLD)."""
-    return 2 * int(params["W"]) + 5 if int(params.get("RING", 0)) else 0
+    """Extra latency of a RING conv layer (conv_layer.v): 5, 0 without RING. The column before
+    a frame's first window and the window's own column take 3 clocks each to write (2 more than
+    a shift into a window register each), and the window starts the clock after its column's
+    last row; every later window is FOLD-bound (FOLD >= RING_MIN_FOLD), and the columns no
+    window uses inside the frame (window3x3 need = 0) are dropped at once."""
+    return 5 if int(params.get("RING", 0)) else 0
 
 
 def layer_latency(module, params):

@@ -157,6 +157,31 @@ def test_slow_plan_ring_and_serial_head(extra):
         assert r["intervals"]["min"] == r["intervals"]["max"] == net["cycles_per_image"]
 
 
+# the shipped network's geometry (28x28, pools after conv1 and conv3) with few channels: every
+# layer of the rate-matched plan is exactly at 784 cycles per image (no slack), conv2..conv5 keep
+# their windows in tap memories (RING at FOLD 4, 4, 16, 16)
+NARROW = {"name": "narrow", "dataset": None,
+          "input": {"channels": 1, "height": 28, "width": 28, "bits": 8}, "abits": 4, "wbits": 8,
+          "layers": [{"type": "conv_dense", "out_channels": 4},
+                     {"type": "conv_qgp", "out_channels": 4, "pool": True},
+                     {"type": "conv_qgp", "out_channels": 4},
+                     {"type": "conv_qgp", "out_channels": 4, "pool": True},
+                     {"type": "conv_qgp", "out_channels": 16},
+                     {"type": "conv_qgp", "out_channels": 16},
+                     {"type": "gsum_fc", "classes": 10}]}
+
+
+def test_zero_slack_ring():
+    """RING layers with no slack keep the plan's rate: every interval exactly H*W (a column that
+    no window uses, e.g. at a frame's start after flush bubbles, costs no clock)."""
+    b = _synth("synth_narrow", NARROW, seed=5)
+    net = R.generate(b, out_dir=WORK / "gen_narrow")
+    assert [l["params"].get("RING") for l in net["layers"][2:6]] == [1, 1, 1, 1]
+    r, _ = _regress(b, "narrow", "--n", "20")
+    assert r["images"] == 20 and r["mismatches"] == 0
+    assert r["intervals"]["min"] == r["intervals"]["max"] == net["cycles_per_image"] == 784
+
+
 def test_detects_a_wrong_network():
     """The regression must be able to fail: flip one sign in a generated memfile (read by the
     harness at run time) and the comparison with golden must report mismatches."""
