@@ -19,7 +19,7 @@
 //               one row of that pool's output (see rtl/gen/params.py)
 //   TH_W        requant threshold width (rtl/gen/params.py: dense ACC_W + 1, QGP ACC_W + 2)
 //   RING        1: a QGP layer keeps its windows in per-channel tap memories (window3x3 COLS,
-//               conv_qgp RING; FOLD > 1, rtl/gen/params.py chooses FOLD >= 3) (default 0)
+//               conv_qgp RING; FOLD > 1, rtl/gen/params.py chooses FOLD >= 3, PE <= 4) (default 0)
 //   TREE_REG    adder tree pipelining of the core: a register every TREE_REG levels (0: none)
 //   TS_VEC / TS_FILE (QGP, FOLD 1 / > 1), WVEC / W_FILE (dense), TH_VEC / TH_FILE   weights and
 //               requant thresholds (docs/INTERFACES.md), written by rtl/gen/params.py

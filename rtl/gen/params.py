@@ -23,7 +23,7 @@ API
     ``fold`` = FOLD, cycles per pixel of a conv layer (PE = CO / FOLD; a fold that does not
     divide CO is lowered to the largest divisor of CO below it). ``fifo_depth`` = FIFO_DEPTH of
     the layer's input FIFO (default: ``default_fifo_depth``). A conv_qgp layer at FOLD >=
-    ``RING_MIN_FOLD`` gets ``RING = 1`` (``ring_mode``): its window is kept in per-channel tap
+    ``RING_MIN_FOLD`` and PE <= ``RING_MAX_PE`` gets ``RING = 1`` (``ring_mode``): its window is kept in per-channel tap
     memories (tap_ring.v) and its TS_FILE taps are {kx, ky} (``ring_tap_code``).
 ``layer_info(layer, abits, in_bits, out_dir, prefix, fold=1, fifo_depth=None) -> dict``
     ``{"module", "params", "in_width", "out_width", "fold", "latency", "frame_cycles"}``:
@@ -58,6 +58,11 @@ DEFAULT_TREE_REG = 3
 # a conv_qgp layer keeps its window in tap memories (conv_qgp RING) from this FOLD on: a column
 # takes 3 clocks to write, so below it the layer would not keep one window per FOLD cycles
 RING_MIN_FOLD = 3
+# ... and up to this PE: the tap memories are per lane (one 16-word memory per input channel and
+# lane) while a window register is shared by all lanes; the rate-matched shipped plan with RING
+# at PE 16-32 (11,776 tap memories) took 15 min to build in Verilator (was 3-6) and simulated
+# 4x slower, for LUTs in a plan that does not fit an ECP5 anyway
+RING_MAX_PE = 4
 
 MODULES = {"conv_dense": "conv_layer", "conv_qgp": "conv_layer", "gsum_fc": "gsum_fc"}
 
@@ -96,8 +101,11 @@ def write_memfile(path, words, width):
 
 
 def ring_mode(layer, fold):
-    """RING (1/0) of a conv layer at ``fold``: conv_qgp layers at FOLD >= RING_MIN_FOLD."""
-    return 1 if layer["type"] == "conv_qgp" and int(fold) >= RING_MIN_FOLD else 0
+    """RING (1/0) of a conv layer at ``fold``: conv_qgp layers at FOLD >= RING_MIN_FOLD and
+    PE = CO / FOLD <= RING_MAX_PE."""
+    pe = int(layer["out_channels"]) // max(1, int(fold))
+    return 1 if (layer["type"] == "conv_qgp" and int(fold) >= RING_MIN_FOLD
+                 and pe <= RING_MAX_PE) else 0
 
 
 def ring_tap_code(tap):
