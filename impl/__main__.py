@@ -51,6 +51,9 @@ def _parser():
                     help="nextpnr placer (default static, the electrostatic placer: HeAP did "
                          "not get through its first legalisation of the shipped network in 108 "
                          "min)")
+    ap.add_argument("--router", default=os.environ.get("ROUTER") or "router1",
+                    choices=("router1", "router2"),
+                    help="nextpnr router (default router1, nextpnr-ecp5's own default)")
     ap.add_argument("--no-pnr", action="store_true", help="synthesis only (no P&R, no bitstream)")
     ap.add_argument("--xilinx", action="store_true",
                     help="also whole-network totals from synth_xilinx (LUT6, FF, RAMB, DSP48)")
@@ -189,8 +192,8 @@ def run(args, log=print):
     t1 = time.time()
     log(f"place and route (nextpnr-ecp5 {dev['part']} {dev['package']}, {args.freq:g} MHz) ...")
     try:
-        pr = flow.place_and_route(ctx, dev, args.freq, seed=args.seed, placer=args.placer, log=log,
-                                   timeout=args.pnr_timeout)
+        pr = flow.place_and_route(ctx, dev, args.freq, seed=args.seed, placer=args.placer,
+                                   router=args.router, log=log, timeout=args.pnr_timeout)
     except flow.DoesNotFit as e:
         # our LUT4 count (LUT4 + 2 x CCU2C of the units) is a lower bound: nextpnr's packer also
         # spends logic cells on LUT RAM and wide multiplexers; its table decides

