@@ -35,13 +35,16 @@
 //   as above, x[c] selected from the beat), and taken with its last channel: logit[k] =
 //   (first channel of a frame ? bias[k] : logit[k]) + w[k,c] * x[c] (the same integers as the
 //   sums: sum_p sum_c w[k,c] x_p[c] = sum_c w[k,c] g[c], every partial sum within the declared
-//   widths). The tlast beat's last channel starts the argmax (K-1 clocks, input held), then the
-//   output register; the next frame accumulates meanwhile, its tlast waits for the output taken.
+//   widths). x[c] and the column are registered for the MAC (the CI:1 selection of x is a clock
+//   of its own). The tlast beat's last MAC starts the argmax (K-1 clocks; the input is held from
+//   that MAC on), then the output register; the next frame accumulates meanwhile, its tlast
+//   waits for the output taken.
 // Latency: the output beat is valid CI + K cycles after the tlast beat is accepted; a frame
 //   with input every clock takes H*W + CI + K - 1 cycles from the first input beat to the output
-//   beat (output cycle - first input cycle). SER = 1: K cycles after the tlast beat is accepted;
-//   (H*W-1)*CI + K cycles from the first beat accepted (CI-1 cycles after it is offered) to the
-//   output beat, H*W*CI + K - 1 cycles per frame in a stream (rtl/gen/params.py layer_latency).
+//   beat (output cycle - first input cycle). SER = 1: K+1 cycles after the tlast beat is
+//   accepted; (H*W-1)*CI + K + 1 cycles from the first beat accepted (CI-1 cycles after it is
+//   offered) to the output beat, H*W*CI + K cycles per frame in a stream (rtl/gen/params.py
+//   layer_latency, serial_head_cycles).
 `timescale 1ns / 1ps
 `default_nettype none
 module gsum_fc #(
@@ -103,11 +106,15 @@ reg [K*LOGIT_W+CLASS_W-1:0] m_axis_tdata_reg = {(K*LOGIT_W+CLASS_W){1'b0}}, m_ax
 reg                 m_axis_tvalid_reg = 1'b0, m_axis_tvalid_next;
 
 reg                 first_reg = 1'b1, first_next;               // SER: next channel 0 starts a frame
+// SER: the MAC stage, one clock after a channel step: x[c] and the step's flags (the weight
+// column of that c is read in the step's clock, so it is there with them)
+reg [BITS-1:0]      xq_reg = {BITS{1'b0}};
+reg                 macq_reg = 1'b0, freshq_reg = 1'b0, lastq_reg = 1'b0;
 
 wire busy = (state_reg != ST_IDLE);
 // SER: a channel step of the beat on s_axis (held during the argmax; its last channel of a tlast
 // beat also while the previous result waits in the output register)
-wire ser_step = s_axis_tvalid && (state_reg != ST_ARGMAX)
+wire ser_step = s_axis_tvalid && (state_reg != ST_ARGMAX) && !lastq_reg
                 && !((c_reg == CLAST) && s_axis_tlast && busy);
 assign s_axis_tready = (SER != 0) ? (ser_step && (c_reg == CLAST)) : !(busy && s_axis_tlast);
 wire accept = s_axis_tvalid && s_axis_tready;
@@ -188,14 +195,20 @@ always @* begin
     end
 
     // the K MACs: logit[k] (or bias[k]) + w[k, c] * operand, operand = g[c] (the low word of the
-    // hold register, SER = 0, MAC state) or x[c] of the beat on s_axis (SER = 1, a channel step)
+    // hold register, SER = 0, MAC state) or x[c] (SER = 1, the MAC stage of a channel step)
     if (SER != 0) begin
-        mac = ser_step;
-        fresh = first_reg && (c_reg == {CW{1'b0}});
-        g_ext = {{(AW-BITS){1'b0}}, s_axis_tdata[c_reg*BITS +: BITS]};
+        mac = macq_reg;
+        fresh = freshq_reg;
+        g_ext = {{(AW-BITS){1'b0}}, xq_reg};
+        if (ser_step) begin
+            c_next = (c_reg == CLAST) ? {CW{1'b0}} : c_reg + 1'b1;
+        end
     end else begin
         mac = (state_reg == ST_MAC);
         g_ext = {{(AW-GSUM_W){1'b0}}, gh_reg[GSUM_W-1:0]};
+        if (mac) begin
+            c_next = (c_reg == CLAST) ? {CW{1'b0}} : c_reg + 1'b1;
+        end
     end
     if (mac) begin
         for (k = 0; k < K; k = k + 1) begin
@@ -203,13 +216,14 @@ always @* begin
             w_ext = {{(AW-WBITS){wsel[WBITS-1]}}, wsel};
             logit_next[k*AW +: AW] = (fresh ? bias_ext[k*AW +: AW] : logit_reg[k*AW +: AW]) + w_ext * g_ext;
         end
-        c_next = (c_reg == CLAST) ? {CW{1'b0}} : c_reg + 1'b1;
     end
     // the argmax starts after the last MAC of a frame
-    if (SER != 0 && ser_step && (c_reg == CLAST)) begin
-        first_next = s_axis_tlast;
-        last_mac = s_axis_tlast;
-    end else if (SER == 0 && state_reg == ST_MAC) begin
+    if (SER != 0) begin
+        if (ser_step && (c_reg == CLAST)) begin
+            first_next = s_axis_tlast;
+        end
+        last_mac = lastq_reg;
+    end else if (state_reg == ST_MAC) begin
         last_mac = (c_reg == CLAST);
     end
     if (last_mac) begin
@@ -252,12 +266,27 @@ always @* begin
 end
 
 // the weight column of the next cycle's c (always in range: c_reg wraps or stops at CI when
-// the MAC state ends, and the column is only used in the MAC state)
+// the MAC state ends, and the column is only used in the MAC state); SER: of this cycle's c,
+// for the MAC stage of this cycle's step
 /* verilator lint_off CMPCONST */  // CI a power of two: c_next never exceeds CLAST
-wire [CW-1:0] c_rd = (rst || c_next > CLAST) ? {CW{1'b0}} : c_next;
+wire [CW-1:0] c_rd = (rst || (SER == 0 && c_next > CLAST)) ? {CW{1'b0}} : (SER != 0) ? c_reg : c_next;
 /* verilator lint_on CMPCONST */
 always @(posedge clk) begin
     wcol_q <= w_mem[c_rd];
+end
+
+always @(posedge clk) begin
+    macq_reg <= (SER != 0) && ser_step;
+    freshq_reg <= (SER != 0) && ser_step && first_reg && (c_reg == {CW{1'b0}});
+    lastq_reg <= (SER != 0) && ser_step && (c_reg == CLAST) && s_axis_tlast;
+    if (ser_step) begin
+        xq_reg <= s_axis_tdata[c_reg*BITS +: BITS];
+    end
+    if (rst) begin
+        macq_reg <= 1'b0;
+        freshq_reg <= 1'b0;
+        lastq_reg <= 1'b0;
+    end
 end
 
 always @(posedge clk) begin
@@ -298,7 +327,7 @@ always @(posedge clk) begin
     end
 end
 always @* begin
-    assert(f_inflight == {1'b0, busy});
+    assert(f_inflight == {1'b0, busy || lastq_reg});
     assert(m_axis_tvalid_reg == (state_reg == ST_OUT));
     if (state_reg == ST_MAC) begin
         assert(c_reg <= CLAST);

@@ -33,8 +33,8 @@ API
     The fixed latency L stated in the module header: with input offered every clock and the
     output always ready, one frame takes ``H*W*FOLD + L`` cycles from the first input beat to the
     last output beat (last output cycle - first input cycle); for gsum_fc ``H*W + L`` (L = CI + K
-    - 1), channel-serial (``fold`` > 1 of a head: SER = 1) ``H*W*CI + L`` (L = K - CI: counted from
-    the first beat taken, with its last channel). A conv
+    - 1), channel-serial (``fold`` > 1 of a head: SER = 1) ``H*W*CI + L`` (L = K - CI + 1: counted
+    from the first beat taken, with its last channel). A conv
     layer: ``W + 6 + POOL + tree_latency(params)``, plus ``ring_latency(params)`` when RING.
 ``tree_latency(params) -> int``
     Register stages inside a conv core's adder trees (adder_tree.v): ``(LV - 2) // TREE_REG``,
@@ -311,6 +311,12 @@ def ring_latency(params):
     return 5 if int(params.get("RING", 0)) else 0
 
 
+def serial_head_cycles(hw, ci, k):
+    """Cycles per frame of the channel-serial head (gsum_fc SER) in a stream: H*W*CI channel
+    steps, and K clocks with the input held (the last MAC, then the K-1 argmax clocks)."""
+    return int(hw) * int(ci) + int(k)
+
+
 def layer_latency(module, params):
     """Fixed latency L of the module header's statement (see module doc)."""
     if module == "conv_layer":
@@ -319,7 +325,7 @@ def layer_latency(module, params):
     if module == "gsum_fc":
         if int(params.get("SER", 0)):
             # from the first beat taken (with its last channel, CI-1 clocks after it is offered)
-            return int(params["K"]) - int(params["CI"])
+            return int(params["K"]) - int(params["CI"]) + 1
         return int(params["CI"]) + int(params["K"]) - 1
     raise ValueError(f"rtl.gen.params: unknown module {module!r}")
 

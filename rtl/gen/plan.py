@@ -33,8 +33,8 @@ API
     ``{"name", "type", "pe", "fold", "rate_div"}``; for the head pe = 1 and fold = its cycles
     per pixel: CI (the channel-serial head, gsum_fc SER) when ``head_serial`` says the conv
     layers leave it the time, else 1.
-``head_serial(layer, conv_cycles) -> bool``: a head of H*W pixels takes H*W*CI + K - 1 cycles a
-    frame channel-serially; it does when that is within the conv layers' cycles per image (so
+``head_serial(layer, conv_cycles) -> bool``: a head of H*W pixels takes H*W*CI + K cycles a
+    frame channel-serially (``rtl.gen.params.serial_head_cycles``); it does when that is within the conv layers' cycles per image (so
     the serial head never lowers the images/s).
 ``parse_spec(spec) -> dict``: {name: pe} from any of the forms above (None -> {}).
 ``spec_string(plan) -> str``: the ``conv0:48,conv1:48,...`` form of a plan (records, CLIs).
@@ -44,6 +44,7 @@ import json
 import os
 
 from golden.errors import QGPError
+from rtl.gen.params import serial_head_cycles
 
 
 class FoldingError(QGPError):
@@ -125,7 +126,7 @@ def _default_pe(layer, rate_div):
 def head_serial(layer, conv_cycles):
     """The channel-serial head (gsum_fc SER) fits in ``conv_cycles`` per image."""
     hw = int(layer["height"]) * int(layer["width"])
-    return hw * int(layer["in_channels"]) + int(layer["classes"]) - 1 <= int(conv_cycles)
+    return serial_head_cycles(hw, layer["in_channels"], layer["classes"]) <= int(conv_cycles)
 
 
 def folding_plan(bundle, spec=None):

@@ -68,8 +68,8 @@ def cycles_per_image(meta, layers):
         if li["module"] == "gsum_fc":
             hw = li["frame_cycles"] - li["latency"]
             if int(p.get("SER", 0)):
-                # one channel per clock (H*W*CI), the argmax (K-1) holds the input
-                c = max(c, hw + int(p["K"]) - 1)
+                # one channel per clock, the last MAC and the argmax hold the input
+                c = max(c, P.serial_head_cycles(hw // int(p["CI"]), p["CI"], p["K"]))
             else:
                 # accumulates one pixel per clock; the FC (CI MAC cycles) + argmax (K cycles) of
                 # a frame overlap the next frame's accumulation
