@@ -8,7 +8,7 @@ API
 ---
 ``layer_module(layer) -> str``
     "conv_layer" (conv_dense: DENSE=1, conv_qgp: DENSE=0) or "gsum_fc" (head).
-``layer_params(layer, abits, in_bits, out_dir, prefix, fold=1, fifo_depth=None, tree_reg=None)``
+``layer_params(layer, abits, in_bits, out_dir, prefix, fold=1, fifo_depth=None, tree_reg=None, ring=None)``
     Verilog parameters of that module (a dict). Writes the memfiles into ``out_dir`` as
     ``{prefix}_ts.mem`` / ``{prefix}_w.mem`` / ``{prefix}_th.mem`` (head: ``_w`` / ``_b``) and
     returns their absolute paths as *unquoted* Python ``str`` values (TS_FILE, W_FILE, TH_FILE,
@@ -23,7 +23,8 @@ API
     ``fold`` = FOLD, cycles per pixel of a conv layer (PE = CO / FOLD; a fold that does not
     divide CO is lowered to the largest divisor of CO below it). ``fifo_depth`` = FIFO_DEPTH of
     the layer's input FIFO (default: ``default_fifo_depth``). A conv_qgp layer at FOLD >=
-    ``RING_MIN_FOLD`` and PE <= ``RING_MAX_PE`` gets ``RING = 1`` (``ring_mode``): its window is kept in per-channel tap
+    ``RING_MIN_FOLD`` and PE <= ``RING_MAX_PE`` gets ``RING = 1`` (``ring_mode``; ``ring`` = 0 / 1
+    overrides it, e.g. for a bare conv_qgp fed 9-tap windows): its window is kept in per-channel tap
     memories (tap_ring.v) and its TS_FILE taps are {kx, ky} (``ring_tap_code``).
 ``layer_info(layer, abits, in_bits, out_dir, prefix, fold=1, fifo_depth=None) -> dict``
     ``{"module", "params", "in_width", "out_width", "fold", "latency", "frame_cycles"}``:
@@ -192,7 +193,8 @@ class VBits(int):
         return obj
 
 
-def layer_params(layer, abits, in_bits, out_dir, prefix, fold=1, fifo_depth=None, tree_reg=None):
+def layer_params(layer, abits, in_bits, out_dir, prefix, fold=1, fifo_depth=None, tree_reg=None,
+                 ring=None):
     """Verilog parameters (and memfiles) for the module implementing ``layer``; see module doc."""
     t = layer["type"]
     abits, in_bits = int(abits), int(in_bits)
@@ -248,7 +250,7 @@ def layer_params(layer, abits, in_bits, out_dir, prefix, fold=1, fifo_depth=None
             raise ValueError(f"rtl.gen.params: conv_qgp input bits {in_bits} != abits {abits}")
         tap = np.asarray(layer["tap"]).reshape(co, ci)
         sign = np.asarray(layer["sign"]).reshape(co, ci)
-        ring = ring_mode(layer, fold)
+        ring = ring_mode(layer, fold) if ring is None else int(ring)
         code = ring_tap_code if ring else (lambda t: int(t) & 15)
         per = []
         for o in range(co):

@@ -72,8 +72,9 @@ async def test_reset_mid_frame(dut):
 
 def conv_module_params(kind, L, name):
     """Parameters of the bare conv module from rtl.gen.params' layer parameters."""
+    # the bare core is fed 9-tap windows: its window register form (RING = 0, tap codes 0..8)
     lp = layer_params(L, L["abits"], L["in_bits"], str(BUILD / "mem" / name), name,
-                      fold=L["fold"], tree_reg=L.get("tree_reg"))
+                      fold=L["fold"], tree_reg=L.get("tree_reg"), ring=0)
     keep = ["CI", "CO", "ACC_W", "TH_W", "PE", "ABITS", "TREE_REG", "TH_VEC", "TH_FILE"]
     p = {k: lp[k] for k in keep if k in lp}
     if kind == "conv_qgp":
