@@ -27,6 +27,7 @@ KEYS = ("lut4", "ff", "ccu2c", "bram", "dsp")
 
 def _parser():
     from impl.devices import DEVICES
+    from impl.flow import ROUTER2_FROM_LUT4
     ap = argparse.ArgumentParser(prog="python -m impl", description=__doc__.split("\n\n")[1])
     ap.add_argument("--bundle", default=str(ROOT / "models" / "fmnist"), help="bundle directory")
     ap.add_argument("--device", default=os.environ.get("DEVICE") or "ecp5-85k",
@@ -51,9 +52,11 @@ def _parser():
                     help="nextpnr placer (default static, the electrostatic placer: HeAP did "
                          "not get through its first legalisation of the shipped network in 108 "
                          "min)")
-    ap.add_argument("--router", default=os.environ.get("ROUTER") or "router1",
-                    choices=("router1", "router2"),
-                    help="nextpnr router (default router1, nextpnr-ecp5's own default)")
+    ap.add_argument("--router", default=os.environ.get("ROUTER") or "auto",
+                    choices=("auto", "router1", "router2"),
+                    help="nextpnr router (default auto: router1, nextpnr-ecp5's own, up to "
+                         f"{ROUTER2_FROM_LUT4:,} LUT4, router2 above: router1 did not "
+                         "converge on the shipped network)")
     ap.add_argument("--no-pnr", action="store_true", help="synthesis only (no P&R, no bitstream)")
     ap.add_argument("--xilinx", action="store_true",
                     help="also whole-network totals from synth_xilinx (LUT6, FF, RAMB, DSP48)")
@@ -190,10 +193,12 @@ def run(args, log=print):
                              "something was optimized away")
     steps["assemble"] = time.time() - t1
     t1 = time.time()
-    log(f"place and route (nextpnr-ecp5 {dev['part']} {dev['package']}, {args.freq:g} MHz) ...")
+    router = flow.choose_router(args.router, rec["lut4"])
+    log(f"place and route (nextpnr-ecp5 {dev['part']} {dev['package']}, {args.freq:g} MHz, "
+        f"{router}) ...")
     try:
         pr = flow.place_and_route(ctx, dev, args.freq, seed=args.seed, placer=args.placer,
-                                   router=args.router, log=log, timeout=args.pnr_timeout)
+                                   router=router, log=log, timeout=args.pnr_timeout)
     except flow.DoesNotFit as e:
         # our LUT4 count (LUT4 + 2 x CCU2C of the units) is a lower bound: nextpnr's packer also
         # spends logic cells on LUT RAM and wide multiplexers; its table decides

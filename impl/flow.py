@@ -571,6 +571,20 @@ def _progress_line(text):
     return line[:90]
 
 
+# nextpnr's router by design size: router1 (nextpnr-ecp5's default) up to this many LUT4 (LUT4 +
+# 2 x CCU2C of the units); router2 above: on the shipped network (31,537 LUT4, 52 % of an
+# LFE5U-85F) router1 did not converge in 45 min (arcs left oscillating 1,100-2,600), router2
+# routed it in 6-11 min; on the tiny network router1 reached 77.1 MHz, router2 69.2 MHz
+ROUTER2_FROM_LUT4 = 20000
+
+
+def choose_router(router, lut4):
+    """``router`` as asked, or for "auto" by the design's LUT4 (ROUTER2_FROM_LUT4)."""
+    if router != "auto":
+        return router
+    return "router2" if int(lut4) > ROUTER2_FROM_LUT4 else "router1"
+
+
 def place_and_route(ctx, dev, freq_mhz, seed=1, placer="static", log=print, timeout=None,
                     router="router1"):
     """nextpnr-ecp5 on net.json at ``freq_mhz``; returns {"fmax_mhz", "freq_target_mhz",

@@ -168,6 +168,13 @@ def test_window_unpack_forms_are_equivalent(tmp_path, ci, bits):
     assert r.returncode == 0, (r.stdout + r.stderr)[-2000:]
 
 
+def test_router_by_design_size():
+    from impl.flow import ROUTER2_FROM_LUT4, choose_router
+    assert choose_router("auto", 6757) == "router1"
+    assert choose_router("auto", ROUTER2_FROM_LUT4 + 1) == "router2"
+    assert choose_router("router1", 10 * ROUTER2_FROM_LUT4) == "router1"
+
+
 def test_progress_line_quotes_the_placer_and_the_router():
     """The minute-by-minute progress line of a long place and route: the last thing nextpnr said
     about the placer's overlap, an annealing iteration or the router's remaining arcs."""
