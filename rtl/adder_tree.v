@@ -14,8 +14,11 @@
 //   REG_EVERY  0: purely combinational. R > 0: a register after level k for every k with
 //              2 <= k < LV and (LV - k) % R == 0 (the last R levels, the R before them, ...;
 //              the leaves, the wide first level and the final sum are never registered here:
-//              the caller registers the sum). LAT = (REG_EVERY > 0 && LV > 2) ?
-//              (LV - 2) / REG_EVERY : 0 register stages (rtl/gen/params.py: tree_latency).
+//              the caller registers the sum).
+//   LEAF_REG   1: the leaves are registered before level 1 (a core whose leaves come from a
+//              ROM word and a multiplexer or multiplier: that path ends here) (default 0).
+//              LAT = LEAF_REG + ((REG_EVERY > 0 && LV > 2) ? (LV - 2) / REG_EVERY : 0)
+//              register stages (rtl/gen/params.py: tree_latency).
 // Ports:
 //   clk; en (all tree registers load when en = 1, hold otherwise); leaf[N*IW-1:0] (leaf j at
 //   [j*IW +: IW]); sum[OW-1:0] = the sum of the leaves presented LAT enabled cycles earlier.
@@ -26,9 +29,10 @@ module adder_tree #(
     parameter N = 4,
     parameter IW = 5,
     parameter OW = 7,
-    parameter REG_EVERY = 0
+    parameter REG_EVERY = 0,
+    parameter LEAF_REG = 0
 ) (
-    /* verilator lint_off UNUSEDSIGNAL */  // no register stage (REG_EVERY 0, a shallow tree)
+    /* verilator lint_off UNUSEDSIGNAL */  // no register stage (REG_EVERY 0, LEAF_REG 0, a shallow tree)
     input  wire          clk,
     input  wire          en,
     /* verilator lint_on UNUSEDSIGNAL */
@@ -54,8 +58,23 @@ endfunction
 // adders. Node (k, n), k >= 1, is g_lv[k].g_n[n]: s as computed, q as seen by level k + 1
 // (registered or not). Level 1 reads the leaves directly (no generate block per leaf: Verilator
 // 5.006 loses generate blocks beyond about 3,000 iterations of one loop).
+// the leaves as the tree sees them (registered with LEAF_REG)
+/* verilator lint_off UNUSEDSIGNAL */  // IW > OW: the high bits of each leaf (mod 2^OW)
+wire [N*IW-1:0] lf;
+/* verilator lint_on UNUSEDSIGNAL */
 genvar gk, gn;
 generate
+    if (LEAF_REG != 0) begin : g_leaf_reg
+        reg [N*IW-1:0] lq = {N*IW{1'b0}};
+        always @(posedge clk) begin
+            if (en) begin
+                lq <= leaf;
+            end
+        end
+        assign lf = lq;
+    end else begin : g_leaf_wire
+        assign lf = leaf;
+    end
     for (gk = 1; gk <= LV; gk = gk + 1) begin : g_lv
         for (gn = 0; gn < (NP >> gk); gn = gn + 1) begin : g_n
             wire [lw(gk)-1:0] s;
@@ -65,12 +84,12 @@ generate
                 // leaves 2n and 2n+1 to lw(0) = min(IW, OW) bits (the low OW bits of a wider
                 // leaf: mod 2^OW); padding leaves 0
                 if (2*gn < N) begin : g_l
-                    assign l = leaf[(2*gn)*IW +: lw(0)];
+                    assign l = lf[(2*gn)*IW +: lw(0)];
                 end else begin : g_lpad
                     assign l = {lw(0){1'b0}};
                 end
                 if (2*gn + 1 < N) begin : g_r
-                    assign r = leaf[(2*gn+1)*IW +: lw(0)];
+                    assign r = lf[(2*gn+1)*IW +: lw(0)];
                 end else begin : g_rpad
                     assign r = {lw(0){1'b0}};
                 end
@@ -101,7 +120,7 @@ generate
     end
     // the root, to OW bits: sign extension (a narrow tree) or as is (lw(LV) == OW)
     if (LV == 0) begin : g_one
-        wire [lw(0)-1:0] v = leaf[0 +: lw(0)];
+        wire [lw(0)-1:0] v = lf[0 +: lw(0)];
         if (lw(0) < OW) begin : g_ext
             assign sum = {{(OW-lw(0)){v[lw(0)-1]}}, v};
         end else begin : g_root

@@ -32,7 +32,8 @@
 //   and each nonzero digit j contributes +-(x << j) as a leaf of the channel's adder tree over
 //   NL = 9*CI*WBITS leaves (zero leaves cost nothing). FOLD > 1: 9*CI multipliers per lane by
 //   ROM weights, an adder tree over NL = 9*CI products.
-// Latency: TLAT = (TREE_REG > 0 && LV > 2) ? (LV - 2) / TREE_REG : 0 with LV = clog2(NL)
+// Latency: TLAT = LREG + ((TREE_REG > 0 && LV > 2) ? (LV - 2) / TREE_REG : 0), LREG = 1 when
+//   FOLD > 1 and TREE_REG > 0 (the leaves registered: adder_tree LEAF_REG), with LV = clog2(NL)
 //   (rtl/gen/params.py: tree_latency); otherwise as conv_qgp: the window accepted in cycle t
 //   (its last fold) is on the output in cycle t+3+TLAT; a stream of P windows offered every
 //   clock with the output always ready takes P*FOLD + 2 + TLAT cycles from the first window
@@ -74,7 +75,9 @@ localparam QW = NT * TH_W + 1;                   // requant word per channel
 localparam NL = (FOLD == 1) ? NW * WBITS : NW;   // adder tree leaves per channel
 localparam LW = (FOLD == 1) ? IN_BITS + WBITS : IN_BITS + WBITS + 1;   // leaf width, signed
 localparam LV = (NL > 1) ? $clog2(NL) : 0;
-localparam TLAT = (TREE_REG > 0 && LV > 2) ? (LV - 2) / TREE_REG : 0;
+// folded: the leaves (a ROM word through the multiplexers / multipliers) are registered first
+localparam LREG = (FOLD > 1 && TREE_REG > 0) ? 1 : 0;
+localparam TLAT = LREG + ((TREE_REG > 0 && LV > 2) ? (LV - 2) / TREE_REG : 0);
 
 // digit j (-1, 0 or +1) of the canonical signed digit (non-adjacent form) of w
 function integer csd_digit;
@@ -173,7 +176,7 @@ generate
         end
     end
     for (gp = 0; gp < PE; gp = gp + 1) begin : g_tree
-        adder_tree #(.N(NL), .IW(LW), .OW(ACC_W), .REG_EVERY(TREE_REG)) tree (
+        adder_tree #(.N(NL), .IW(LW), .OW(ACC_W), .REG_EVERY(TREE_REG), .LEAF_REG(LREG)) tree (
             .clk(clk), .en(en), .leaf(leaf[gp*NL*LW +: NL*LW]), .sum(acc_lane[gp*ACC_W +: ACC_W])
         );
         requant #(.ACC_W(ACC_W), .TH_W(TH_W), .ABITS(ABITS)) rq (

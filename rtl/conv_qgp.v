@@ -58,7 +58,8 @@
 //   taken at once and not written. A win column appends its window (base slot = the slot after
 //   the last column written, padl, padr, tlast) to a queue of two that conv_pipe takes as its
 //   window stream; a win beat waits while the queue is full.
-// Latency: TLAT = (TREE_REG > 0 && LV > 2) ? (LV - 2) / TREE_REG : 0 with LV = clog2(CI)
+// Latency: TLAT = LREG + ((TREE_REG > 0 && LV > 2) ? (LV - 2) / TREE_REG : 0), LREG = 1 when
+//   FOLD > 1 and TREE_REG > 0 (the leaves registered: adder_tree LEAF_REG), with LV = clog2(CI)
 //   (rtl/gen/params.py: tree_latency). The window accepted in cycle t (its last fold) is on the
 //   output in cycle t+3+TLAT; a stream of P windows offered every clock with the output always
 //   ready takes P*FOLD + 2 + TLAT cycles from the first window offered (tvalid) to the last
@@ -101,7 +102,9 @@ localparam SW = ACC_W + 1;                       // acc - nneg
 localparam NT = (1 << ABITS) - 1;                // thresholds per channel
 localparam QW = NT * TH_W + 1;                   // requant word per channel
 localparam LV = (CI > 1) ? $clog2(CI) : 0;       // adder tree levels
-localparam TLAT = (TREE_REG > 0 && LV > 2) ? (LV - 2) / TREE_REG : 0;
+// folded: the leaves (a ROM word through the multiplexers / multipliers) are registered first
+localparam LREG = (FOLD > 1 && TREE_REG > 0) ? 1 : 0;
+localparam TLAT = LREG + ((TREE_REG > 0 && LV > 2) ? (LV - 2) / TREE_REG : 0);
 
 // fold counter, pipeline registers and output assembly (conv_pipe)
 /* verilator lint_off UNUSEDSIGNAL */  // the ROMs use the next-cycle indices; FOLD == 1: none
@@ -151,6 +154,20 @@ generate
     end
 endgenerate
 
+// RING: a kept window (valid v, base slot b, padl pl, padr pr) reads slot s inside the frame:
+// its base slot - 2 unless padl, - 1, and the base slot unless padr
+function uses;
+    input [1:0] s;
+    input       v;
+    input [1:0] b;
+    input       pl, pr;
+    begin
+        uses = v && (s == b - 2'd1 || (s == b - 2'd2 && !pl) || (s == b && !pr));
+    end
+endfunction
+
+// the signed terms of every lane (lane p, input channel i at [(p*CI + i)*TW +: TW])
+wire [PE*CI*TW-1:0] term;
 genvar gp;
 generate
     if (RING != 0) begin : g_ring
@@ -165,10 +182,8 @@ generate
         wire [5:0] fl = s_axis_tdata[3*PB +: 6];  // {need, zbot, ztop, padr, padl, win}
         wire [1:0] slot = ws_reg + 2'd1;          // the slot a written column goes to
         // a kept window uses slot s inside the frame
-        wire cur_uses = cur_v_reg && (slot == cur_base_reg - 2'd1
-                        || (slot == cur_base_reg - 2'd2 && !cur_pl_reg) || (slot == cur_base_reg && !cur_pr_reg));
-        wire nxt_uses = nxt_v_reg && (slot == nxt_base_reg - 2'd1
-                        || (slot == nxt_base_reg - 2'd2 && !nxt_pl_reg) || (slot == nxt_base_reg && !nxt_pr_reg));
+        wire cur_uses = uses(slot, cur_v_reg, cur_base_reg, cur_pl_reg, cur_pr_reg);
+        wire nxt_uses = uses(slot, nxt_v_reg, nxt_base_reg, nxt_pl_reg, nxt_pr_reg);
         wire room = !(fl[0] && nxt_v_reg);        // a win beat's window has a place in the queue
         wire first = (wph_reg == 2'd0) && s_axis_tvalid && room;
         wire skip = first && !fl[5];
@@ -221,14 +236,10 @@ generate
         end
 
         for (gp = 0; gp < PE; gp = gp + 1) begin : g_lane
-            wire [CI*TW-1:0] term;
             tap_ring #(.CI(CI), .BITS(BITS)) lane (
                 .clk(clk), .we(we), .wslot(slot), .wrow(wph_reg), .wdata(wdata),
                 .base(cur_base_reg), .padl(cur_pl_reg), .padr(cur_pr_reg),
-                .ts(ts_word[gp*CI*5 +: CI*5]), .term(term)
-            );
-            adder_tree #(.N(CI), .IW(TW), .OW(SW), .REG_EVERY(TREE_REG)) tree (
-                .clk(clk), .en(en), .leaf(term), .sum(acc_lane[gp*SW +: SW])
+                .ts(ts_word[gp*CI*5 +: CI*5]), .term(term[gp*CI*TW +: CI*TW])
             );
         end
     end else begin : g_win
@@ -240,15 +251,17 @@ generate
         assign win_tlast = s_axis_tlast;
 
         for (gp = 0; gp < PE; gp = gp + 1) begin : g_lane
-            wire [CI*TW-1:0] term;
             qgp_lane #(.CI(CI), .BITS(BITS), .CONST(FOLD == 1 ? 1 : 0),
                        .TS(TS_VEC[gp*CI*5 +: CI*5])) lane (
-                .x(x), .ts(ts_word[gp*CI*5 +: CI*5]), .term(term)
-            );
-            adder_tree #(.N(CI), .IW(TW), .OW(SW), .REG_EVERY(TREE_REG)) tree (
-                .clk(clk), .en(en), .leaf(term), .sum(acc_lane[gp*SW +: SW])
+                .x(x), .ts(ts_word[gp*CI*5 +: CI*5]), .term(term[gp*CI*TW +: CI*TW])
             );
         end
+    end
+    // per lane the adder tree over its CI terms, then requant of the stage-1 sums
+    for (gp = 0; gp < PE; gp = gp + 1) begin : g_tree
+        adder_tree #(.N(CI), .IW(TW), .OW(SW), .REG_EVERY(TREE_REG), .LEAF_REG(LREG)) tree (
+            .clk(clk), .en(en), .leaf(term[gp*CI*TW +: CI*TW]), .sum(acc_lane[gp*SW +: SW])
+        );
     end
     for (gp = 0; gp < PE; gp = gp + 1) begin : g_rq
         requant #(.ACC_W(SW), .TH_W(TH_W), .ABITS(ABITS)) rq (

@@ -38,7 +38,8 @@ API
     from the first beat taken, with its last channel). A conv
     layer: ``W + 6 + POOL + tree_latency(params)``, plus ``ring_latency(params)`` when RING.
 ``tree_latency(params) -> int``
-    Register stages inside a conv core's adder trees (adder_tree.v): ``(LV - 2) // TREE_REG``,
+    Register stages inside a conv core's adder trees (adder_tree.v): 1 for the leaf register of
+    a folded core (FOLD > 1, TREE_REG > 0) plus ``(LV - 2) // TREE_REG``,
     LV = clog2 of the tree's leaves (``tree_leaves``: CI for QGP, 9*CI*WBITS for a FOLD 1 dense
     core, 9*CI folded), 0 when TREE_REG is 0.
 Folding (which FOLD each layer gets) is decided by ``rtl.gen.plan`` alone.
@@ -297,11 +298,13 @@ def tree_leaves(params):
 
 
 def tree_latency(params):
-    """Register stages inside a conv core's adder tree (adder_tree.v LAT):
-    (LV - 2) // TREE_REG for TREE_REG > 0 and LV = clog2(leaves) > 2, else 0."""
+    """Register stages inside a conv core's adder tree (adder_tree.v LAT): the leaf register
+    of a folded core (LEAF_REG: FOLD > 1 and TREE_REG > 0; its leaves come from a ROM word)
+    plus (LV - 2) // TREE_REG for TREE_REG > 0 and LV = clog2(leaves) > 2."""
     r = int(params.get("TREE_REG", 0))
     lv = max(0, (tree_leaves(params) - 1).bit_length())
-    return (lv - 2) // r if r > 0 and lv > 2 else 0
+    leaf = 1 if r > 0 and int(params["CO"]) // int(params["PE"]) > 1 else 0
+    return leaf + ((lv - 2) // r if r > 0 and lv > 2 else 0)
 
 
 def ring_latency(params):

@@ -78,22 +78,27 @@ def write_json_atomic(path, obj):
 # generate + build
 
 
+def net_name(bundle_dir, folding=None):
+    """The name of a generated network: one per bundle content and folding (the harness reads
+    the memfiles at run time, so two bundles with the same directory name must never share and
+    overwrite them)."""
+    bundle_dir = Path(bundle_dir)
+    try:
+        tag = hashlib.sha256((bundle_dir / "model.json").read_bytes()).hexdigest()[:8]
+    except OSError:
+        tag = "x"  # load_bundle (in gen_top) reports the missing file properly
+    if folding:
+        tag += "-" + hashlib.sha256(repr(folding).encode()).hexdigest()[:6]
+    return f"{bundle_dir.resolve().name}-{tag}"
+
+
 def generate(bundle_dir, out_dir=None, folding=None):
     """Generate qgp_net.v for ``bundle_dir`` and return the net info (qgp_net.json) as a dict."""
     from rtl.gen.top import generate as gen_top
 
-    bundle_dir = Path(bundle_dir)
     if out_dir is None:
-        # one directory per bundle content: the harness reads the memfiles at run time, so two
-        # bundles with the same directory name must never share (and overwrite) them
-        try:
-            tag = hashlib.sha256((bundle_dir / "model.json").read_bytes()).hexdigest()[:8]
-        except OSError:
-            tag = "x"  # load_bundle (in gen_top) reports the missing file properly
-        if folding:
-            tag += "-" + hashlib.sha256(repr(folding).encode()).hexdigest()[:6]
-        out_dir = BUILD / "gen" / f"{bundle_dir.resolve().name}-{tag}"
-    return gen_top(bundle_dir, out_dir, folding=folding)
+        out_dir = BUILD / "gen" / net_name(bundle_dir, folding)
+    return gen_top(Path(bundle_dir), out_dir, folding=folding)
 
 
 def gate_net(bundle_dir, folding=None, line_bram="auto", log=print):
@@ -103,9 +108,9 @@ def gate_net(bundle_dir, folding=None, line_bram="auto", log=print):
     for which yosys ships none). Returns a net dict like ``generate``'s, with ``"netlist": "gate"``."""
     from impl import flow
 
-    net = generate(bundle_dir, folding=folding)
-    out = BUILD / "impl" / "gate" / net["name"]
-    ctx = flow.stage(bundle_dir, out, folding=folding)
+    name = net_name(bundle_dir, folding)
+    ctx = flow.stage(bundle_dir, BUILD / "impl" / "gate" / name, folding=folding)
+    net = ctx["net"]
     log(f"gate level: synthesizing {len(ctx['units'])} layers (yosys 0.70 synth_ecp5) ...")
     # the row memories in block RAM as `make impl` puts them (impl's --line-bram; "auto" for
     # DEVICE, default ecp5-85k), so that the netlist simulated is the one implemented
@@ -119,7 +124,7 @@ def gate_net(bundle_dir, folding=None, line_bram="auto", log=print):
     sim = netlist.parent / "ecp5_sim"
     models = [sim / "cells_sim.v", *flow.SIM_MODELS]
     g = dict(net)
-    g.update(name=net["name"] + "-gate", netlist="gate", top_file=str(netlist), include_dirs=[],
+    g.update(name=name + "-gate", netlist="gate", top_file=str(netlist), include_dirs=[],
              sources=[str(netlist)] + [str(m) for m in models] + sorted(str(p) for p in sim.glob("*.vh")),
              memfiles=[], extra_sources=[str(m) for m in models],
              extra_flags=[f"-I{sim}", "-Wno-MODDUP", "-Wno-TIMESCALEMOD", "-Wno-lint",

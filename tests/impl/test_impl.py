@@ -3,7 +3,10 @@ and route with timing and an ecppack bitstream (figures from the tools' own repo
 gate-level regression of the synthesized netlist against golden, the device-fit errors, and the
 yosys lint (latches and combinational loops are found)."""
 
+import contextlib
+import fcntl
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -12,8 +15,10 @@ from pathlib import Path
 
 import pytest
 
-# one worker runs this file's tests (they share one implementation run): make test uses
-# pytest-xdist's --dist loadgroup
+# this file's tests share one implementation run. pytest-xdist's --dist loadgroup does not keep
+# them on one worker under pytest 9 (it renames item._nodeid, which pytest 9 no longer reads: two
+# workers implemented the tiny bundle into the same folder at once, and one's ecppack read the
+# other's net.config half-written), so the shared fixtures take a file lock instead
 pytestmark = pytest.mark.xdist_group("impl")
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -21,22 +26,45 @@ BUILD = ROOT / "build" / "tests-impl"
 PY = sys.executable
 
 
+@contextlib.contextmanager
+def _exclusive(name):
+    """An exclusive lock shared by every pytest-xdist worker (a file under BUILD)."""
+    BUILD.mkdir(parents=True, exist_ok=True)
+    with open(BUILD / f"{name}.lock", "w") as f:
+        fcntl.flock(f, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(f, fcntl.LOCK_UN)
+
+
 @pytest.fixture(scope="module")
 def tiny():
     from golden.synth import random_bundle
     d = BUILD / "tiny"
-    if not (d / "model.json").exists():
-        random_bundle(str(d), "tiny", seed=3)
+    with _exclusive("tiny"):
+        if not (d / "model.json").exists():
+            random_bundle(str(d), "tiny", seed=3)
     return d
 
 
 @pytest.fixture(scope="module")
 def implemented(tiny):
+    """One `python -m impl` of the tiny bundle per test run: a worker that finds this run's
+    implementation (the stamp names the run) reads it instead of implementing again."""
     out = BUILD / "impl-tiny"
-    r = subprocess.run([PY, "-m", "impl", "--bundle", str(tiny), "--device", "ecp5-25k",
-                        "--out", str(out), "--jobs", "2"], capture_output=True, text=True, cwd=ROOT)
-    assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
-    return out, json.loads((out / "impl.json").read_text()), r.stdout
+    run = os.environ.get("PYTEST_XDIST_TESTRUNUID") or f"pid{os.getpid()}"
+    stamp, log = out / "pytest-run.txt", out / "pytest-stdout.txt"
+    with _exclusive("impl-tiny"):
+        if not (stamp.exists() and stamp.read_text() == run and log.exists()):
+            stamp.unlink(missing_ok=True)
+            r = subprocess.run([PY, "-m", "impl", "--bundle", str(tiny), "--device", "ecp5-25k",
+                                "--out", str(out), "--jobs", "2"], capture_output=True, text=True,
+                               cwd=ROOT, stdin=subprocess.DEVNULL)
+            assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
+            log.write_text(r.stdout)
+            stamp.write_text(run)
+    return out, json.loads((out / "impl.json").read_text()), log.read_text()
 
 
 def test_impl_figures_from_the_tools(implemented):
@@ -70,9 +98,11 @@ def _gate_regress(tiny, name, line_bram):
     """`make regress GATE=1` on 50 images of the small network: the summary, after checking
     that it ran the gate-level netlist and found no mismatch."""
     out = BUILD / f"{name}.json"
-    r = subprocess.run([PY, "-m", "tb.regress", "--gate", "--bundle", str(tiny), "--n", "50",
-                        "--jobs", "2", "--out", str(out), "--no-progress", "--line-bram", line_bram],
-                       capture_output=True, text=True, cwd=ROOT)
+    with _exclusive("gate"):   # one gate-level build folder per bundle and folding
+        r = subprocess.run([PY, "-m", "tb.regress", "--gate", "--bundle", str(tiny), "--n", "50",
+                            "--jobs", "2", "--out", str(out), "--no-progress", "--line-bram",
+                            line_bram], capture_output=True, text=True, cwd=ROOT,
+                           stdin=subprocess.DEVNULL)
     assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
     g = json.loads(out.read_text())
     assert g["netlist"] == "gate" and g["images"] == 50 and g["mismatches"] == 0
