@@ -30,8 +30,10 @@
 // Architecture: as conv_qgp. FOLD == 1: no multiplier; every weight is a constant written in
 //   canonical signed digits (CSD, at most WBITS digits in -1/0/+1, no two adjacent nonzero),
 //   and each nonzero digit j contributes +-(x << j) as a leaf of the channel's adder tree over
-//   NL = 9*CI*WBITS leaves (zero leaves cost nothing). FOLD > 1: 9*CI multipliers per lane by
-//   ROM weights, an adder tree over NL = 9*CI products.
+//   NL = 9*CI*WBITS leaves (zero leaves cost nothing). FOLD > 1: no multiplier either: each of a
+//   lane's 9*CI products w*x with w from the ROM is the sum of its WBITS partial products
+//   w[j] ? x << j : 0 (the sign bit weighing -2^(WBITS-1)): ANDs and a small combinational adder
+//   tree; the lane's adder tree sums the NL = 9*CI products.
 // Latency: TLAT = LREG + ((TREE_REG > 0 && LV > 2) ? (LV - 2) / TREE_REG : 0), LREG = 1 when
 //   FOLD > 1 and TREE_REG > 0 (the leaves registered: adder_tree LEAF_REG), with LV = clog2(NL)
 //   (rtl/gen/params.py: tree_latency); otherwise as conv_qgp: the window accepted in cycle t
@@ -74,6 +76,7 @@ localparam NT = (1 << ABITS) - 1;                // thresholds per channel
 localparam QW = NT * TH_W + 1;                   // requant word per channel
 localparam NL = (FOLD == 1) ? NW * WBITS : NW;   // adder tree leaves per channel
 localparam LW = (FOLD == 1) ? IN_BITS + WBITS : IN_BITS + WBITS + 1;   // leaf width, signed
+localparam PW = IN_BITS + WBITS;                // a partial product x*w[j]*2^j, signed
 localparam LV = (NL > 1) ? $clog2(NL) : 0;
 // folded: the leaves (a ROM word through the multiplexers / multipliers) are registered first
 localparam LREG = (FOLD > 1 && TREE_REG > 0) ? 1 : 0;
@@ -163,14 +166,28 @@ generate
         end
         wire [PE*NW*WBITS-1:0] w_word = w_q;
         assign th_word = th_q;
-        for (gp = 0; gp < PE; gp = gp + 1) begin : g_lane
-            for (gi = 0; gi < CI; gi = gi + 1) begin : g_ch
-                for (gt = 0; gt < 9; gt = gt + 1) begin : g_tap
+        // products without multipliers: w*x = sum_j w[j]*(x << j), the sign bit j = WBITS-1
+        // weighing -2^j (two's complement): one AND per weight bit and an adder tree per product;
+        // x << j and -(x << (WBITS-1)) are shared by the lanes
+        for (gi = 0; gi < CI; gi = gi + 1) begin : g_ch
+            for (gt = 0; gt < 9; gt = gt + 1) begin : g_tap
+                wire [IN_BITS-1:0] x = xw[(gi*9 + gt)*IN_BITS +: IN_BITS];
+                wire [PW-1:0] xs = {{(PW-IN_BITS){1'b0}}, x};
+                wire [PW-1:0] xn = -(xs << (WBITS-1));
+                for (gp = 0; gp < PE; gp = gp + 1) begin : g_lane
                     localparam integer K = gp*NW + gi*9 + gt;
-                    wire [IN_BITS-1:0] x = xw[(gi*9 + gt)*IN_BITS +: IN_BITS];
-                    wire signed [WBITS-1:0] w = w_word[K*WBITS +: WBITS];
-                    wire signed [IN_BITS:0] xv = {1'b0, x};
-                    assign leaf[K*LW +: LW] = xv * w;
+                    wire [WBITS-1:0] w = w_word[K*WBITS +: WBITS];
+                    wire [WBITS*PW-1:0] pp;
+                    for (gj = 0; gj < WBITS; gj = gj + 1) begin : g_bit
+                        if (gj == WBITS-1) begin : g_sign
+                            assign pp[gj*PW +: PW] = xn & {PW{w[gj]}};
+                        end else begin : g_mag
+                            assign pp[gj*PW +: PW] = (xs << gj) & {PW{w[gj]}};
+                        end
+                    end
+                    adder_tree #(.N(WBITS), .IW(PW), .OW(LW)) mul (
+                        .clk(clk), .en(1'b1), .leaf(pp), .sum(leaf[K*LW +: LW])
+                    );
                 end
             end
         end
