@@ -75,8 +75,13 @@ reg [PE*ABITS-1:0] s2_y_reg = {PE*ABITS{1'b0}};
 reg [FW-1:0]       s2_fold_reg = {FW{1'b0}};
 reg                s2_valid_reg = 1'b0;
 reg                s2_last_reg = 1'b0;
-// output: collected pixel
-reg [CO*ABITS-1:0] asm_reg = {CO*ABITS{1'b0}}, asm_next;
+// output: the lanes of folds 0 .. FOLD-2 collected in a shift register (fold 0 lowest: every
+// fold result is shifted in at the top, so no per-fold decoder and no multiplexer per bit),
+// then the whole pixel with fold FOLD-1's lanes on top
+localparam AW = (FOLD > 1) ? (FOLD - 1) * PE * ABITS : 1;
+reg [AW-1:0]        asm_reg = {AW{1'b0}}, asm_next;
+wire [AW-1:0]       asm_shift;
+wire [CO*ABITS-1:0] beat;
 reg [CO*ABITS-1:0] m_axis_tdata_reg = {CO*ABITS{1'b0}}, m_axis_tdata_next;
 reg                m_axis_tvalid_reg = 1'b0, m_axis_tvalid_next;
 reg                m_axis_tlast_reg = 1'b0, m_axis_tlast_next;
@@ -118,6 +123,16 @@ generate
         assign d_last = s_axis_tlast;
         assign d_fold = fold_reg;
     end
+    if (FOLD == 1) begin : g_asm1
+        assign asm_shift = asm_reg;                           // nothing to collect
+        assign beat = s2_y_reg;
+    end else if (FOLD == 2) begin : g_asm2
+        assign asm_shift = s2_y_reg;
+        assign beat = {s2_y_reg, asm_reg};
+    end else begin : g_asm
+        assign asm_shift = {s2_y_reg, asm_reg[AW-1:PE*ABITS]};
+        assign beat = {s2_y_reg, asm_reg};
+    end
 endgenerate
 
 assign s_axis_tready = en && (fold_reg == FLAST);
@@ -130,9 +145,7 @@ assign m_axis_tdata = m_axis_tdata_reg;
 assign m_axis_tvalid = m_axis_tvalid_reg;
 assign m_axis_tlast = m_axis_tlast_reg;
 
-integer f;
 always @* begin
-    f = 0;
     fold_next = fold_reg;
     s1_acc_next = s1_acc_reg;
     s1_fold_next = s1_fold_reg;
@@ -154,14 +167,11 @@ always @* begin
         // stage 2 -> output
         m_axis_tvalid_next = 1'b0;
         if (s2_valid_reg) begin
-            // a decoder, not an index computation: fold f's lanes go to channels f*PE ..
-            for (f = 0; f < FOLD; f = f + 1) begin
-                if (s2_fold_reg == f[FW-1:0]) begin
-                    asm_next[f*PE*ABITS +: PE*ABITS] = s2_y_reg;
-                end
-            end
+            // the folds of a window arrive in order 0 .. FOLD-1 (fold f's lanes are channels
+            // f*PE ..); the shift at the last fold is overwritten by the next pixel's folds
+            asm_next = asm_shift;
             if (s2_fold_reg == FLAST) begin
-                m_axis_tdata_next = asm_next;
+                m_axis_tdata_next = beat;
                 m_axis_tvalid_next = 1'b1;
                 m_axis_tlast_next = s2_last_reg;
             end
@@ -195,7 +205,7 @@ always @(posedge clk) begin
         s2_fold_reg <= {FW{1'b0}};
         s2_valid_reg <= 1'b0;
         s2_last_reg <= 1'b0;
-        asm_reg <= {CO*ABITS{1'b0}};
+        asm_reg <= {AW{1'b0}};
         m_axis_tdata_reg <= {CO*ABITS{1'b0}};
         m_axis_tvalid_reg <= 1'b0;
         m_axis_tlast_reg <= 1'b0;
