@@ -4,7 +4,7 @@
 //   C         channels per pixel (default 1)
 //   BITS      bits per channel value, unsigned (default 8)
 //   W, H      frame width and height in pixels (default 28 x 28; W >= 2, H >= 2)
-//   LINE_RAM  1: the two line delays are W-2 deep row memories (one per line, written and read
+//   LINE_RAM  1: the two line delays are W-2 (COLS = 1: W) deep row memories (one per line, written and read
 //             synchronously, so that synthesis maps them to LUT RAM or block RAM; needs W >= 4);
 //             0: one flip-flop shift register; default 1 when W >= 4
 //   COLS      0: window beats (below); 1: column beats, for a consumer that keeps the last
@@ -46,7 +46,11 @@
 //   (entry 2W-1) from the read pointer, the word written W-3 shifts earlier. Memory words never
 //   written since power-up (or since a reset) reach the tap registers but only ever sit at taps
 //   outside the frame, which the mask replaces by 0, exactly like the stale entries of the
-//   shift register form.
+//   shift register form. COLS = 1 with LINE_RAM: only the column's entries 0, W and 2W are
+//   registers, the last two being the read registers of two memories of W words (each shift
+//   writes entry 1 (entry W+1) and loads entry W (entry 2W), the word written W-1 shifts
+//   earlier): 3 instead of 7 pixel registers; a stale row reaches the consumer only at rows
+//   outside the frame (the ztop / zbot flags) or in columns without need.
 // Latency: with input every clock and output always ready, the window of pixel p is valid
 //   W+2 cycles after pixel p was accepted; a frame takes H*W + W + 1 cycles from the first
 //   input beat to the last output beat (last output cycle - first input cycle = H*W + W + 1).
@@ -113,19 +117,23 @@ assign s_axis_tready = can_shift;
 
 generate
     if (LINE_RAM != 0) begin : g_ram
-        localparam D = W - 2;                       // words per line memory
+        // COLS = 0: W-2 words per line memory (entries 2..W-2 / W+2..2W-2) and the registers
+        // of entries 0, 1, W-1, W, W+1, 2W-1, 2W, 2W+1; COLS = 1: W words per line memory and
+        // only the three column entries 0, W, 2W as registers, W and 2W being the memories'
+        // read registers
+        localparam D = (COLS != 0) ? W : W - 2;     // words per line memory
         localparam AW = (D > 1) ? $clog2(D) : 1;
         localparam [31:0] ALAST_32 = D - 1;
         localparam [AW-1:0] ALAST = ALAST_32[AW-1:0];
-        // entries 0, 1, W-1, W, W+1, 2W-1, 2W, 2W+1 of the virtual shift register
-        reg [PB-1:0] e0_reg = {PB{1'b0}}, e1_reg = {PB{1'b0}};
+        reg [PB-1:0] e0_reg = {PB{1'b0}};
         // ea_reg / eb_reg: the memories' read registers, no power-up value (like the memories)
-        reg [PB-1:0] ea_reg, ea1_reg = {PB{1'b0}}, ea2_reg = {PB{1'b0}};
-        reg [PB-1:0] eb_reg, eb1_reg = {PB{1'b0}};
-        reg [PB-1:0] line_a [0:D-1];                // entries 2..W-2 (contents not initialised)
-        reg [PB-1:0] line_b [0:D-1];                // entries W+2..2W-2
+        reg [PB-1:0] ea_reg, eb_reg;
+        reg [PB-1:0] line_a [0:D-1];                // contents not initialised
+        reg [PB-1:0] line_b [0:D-1];
         reg [AW-1:0] wr_ptr_reg = {AW{1'b0}}, wr_ptr_next;
         reg [AW-1:0] rd_ptr_reg = {{(AW-1){1'b0}}, 1'b1}, rd_ptr_next;
+        // a word written at one shift is read into the read register D - 1 shifts later
+        wire [PB-1:0] a_in, b_in;                   // the words written at this shift
 
         always @* begin
             wr_ptr_next = wr_ptr_reg;
@@ -141,14 +149,10 @@ generate
             rd_ptr_reg <= rd_ptr_next;
             if (shift) begin
                 e0_reg <= in_pixel;
-                e1_reg <= e0_reg;
-                line_a[wr_ptr_reg] <= e1_reg;
+                line_a[wr_ptr_reg] <= a_in;
                 ea_reg <= line_a[rd_ptr_reg];
-                ea1_reg <= ea_reg;
-                ea2_reg <= ea1_reg;
-                line_b[wr_ptr_reg] <= ea2_reg;
+                line_b[wr_ptr_reg] <= b_in;
                 eb_reg <= line_b[rd_ptr_reg];
-                eb1_reg <= eb_reg;
             end
             if (rst) begin
                 wr_ptr_reg <= {AW{1'b0}};
@@ -157,20 +161,34 @@ generate
         end
 
         if (COLS == 0) begin : g_tap8
-            // entry 2W+1 (before the shift) only for the 9-tap window
-            reg [PB-1:0] eb2_reg = {PB{1'b0}};
+            // entry 2 is written (e1 before the shift), ea = entry W-1; ea1 / ea2 = W / W+1,
+            // entry W+2 written (ea2 before the shift), eb = entry 2W-1, eb1 / eb2 = 2W / 2W+1
+            reg [PB-1:0] e1_reg = {PB{1'b0}};
+            reg [PB-1:0] ea1_reg = {PB{1'b0}}, ea2_reg = {PB{1'b0}};
+            reg [PB-1:0] eb1_reg = {PB{1'b0}}, eb2_reg = {PB{1'b0}};
             always @(posedge clk) begin
                 if (shift) begin
+                    e1_reg <= e0_reg;
+                    ea1_reg <= ea_reg;
+                    ea2_reg <= ea1_reg;
+                    eb1_reg <= eb_reg;
                     eb2_reg <= eb1_reg;
                 end
             end
+            assign a_in = e1_reg;
+            assign b_in = ea2_reg;
             // tap 8 (dy = dx = +1) is entry 0 after the shift, tap 0 (dy = dx = -1) entry 2W+2
             assign taps = {in_pixel, e0_reg, e1_reg, ea_reg, ea1_reg, ea2_reg, eb_reg, eb1_reg,
                            eb2_reg};
-        end else begin : g_notap
+            assign column = {e0_reg, ea1_reg, eb1_reg};
+        end else begin : g_col3
+            // entry 1 is written (e0 before the shift), ea = entry W; entry W+1 written,
+            // eb = entry 2W
+            assign a_in = e0_reg;
+            assign b_in = ea_reg;
             assign taps = {9*PB{1'b0}};
+            assign column = {e0_reg, ea_reg, eb_reg};
         end
-        assign column = {e0_reg, ea1_reg, eb1_reg};
     end else begin : g_reg
         // lint waiver: the power-up zero fill of the whole shift register is one replication
         // that exceeds the linter's 8k-bit "probably wrong" heuristic for wide layers: intended
