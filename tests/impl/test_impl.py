@@ -264,6 +264,32 @@ def test_line_bram_choice():
     assert "conv0" not in flow.choose_line_bram(net, units, dict(dev, bram=10_000))
     with pytest.raises(Exception, match="head"):
         flow.resolve_line_bram("conv1,head", net)
+    # RING layers (conv1..conv5 here) keep W-word rows (window3x3 COLS), the others W-2
+    assert [li["params"].get("RING", 0) for li in net["layers"][:2]] == [0, 1]
+    assert flow.line_bram_cost(net["layers"][1])[1] == 2 * 2 * 48    # 28 words: 2 DPR16X4 deep
+
+
+def test_rom_bram_choice():
+    """Folded cores' ROMs deeper than ROM_BRAM_MIN_DEPTH words are forced into block RAM, and
+    synthesis follows: conv0's weight and threshold ROMs at FOLD 48 become DP16KD."""
+    from impl import flow
+    from rtl.gen.top import generate
+    net = generate(ROOT / "models" / "fmnist", BUILD / "gen-pe1",
+                   folding="conv0:1,conv1:1,conv2:1,conv3:1,conv4:1,conv5:1")
+    by = {li["name"]: li for li in net["layers"]}
+    assert [n for n in by if flow.rom_bram(by[n])] == ["conv0", "conv1", "conv2", "conv3",
+                                                       "conv4", "conv5"]
+    net2 = generate(ROOT / "models" / "fmnist", BUILD / "gen-pe3",
+                    folding="conv0:3,conv1:3,conv2:2,conv3:2,conv4:1,conv5:1")
+    # FOLD 16 (conv0, conv1): 16-word ROMs stay in logic
+    assert [li["name"] for li in net2["layers"] if flow.rom_bram(li)] == ["conv2", "conv3",
+                                                                          "conv4", "conv5"]
+    # synthesized (yosys 0.70, ~10 s): conv0 at FOLD 48, its ROMs in DP16KD, no multiplier
+    ctx = flow.stage(ROOT / "models" / "fmnist", BUILD / "rom-bram",
+                     folding="conv0:1,conv1:1,conv2:1,conv3:1,conv4:1,conv5:1")
+    ctx["units"] = ["conv0"]
+    (u,) = flow.synth_units(ctx, jobs=1, log=lambda *_: None)
+    assert u["bram"] >= 2 and u["dsp"] == 0, u
 
 
 def test_cell_without_simulation_model_is_one_error(tmp_path):
