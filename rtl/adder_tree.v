@@ -57,24 +57,11 @@ endfunction
 // a machine word instead of read-modify-writing slices of wide vectors; synthesis sees the same
 // adders. Node (k, n), k >= 1, is g_lv[k].g_n[n]: s as computed, q as seen by level k + 1
 // (registered or not). Level 1 reads the leaves directly (no generate block per leaf: Verilator
-// 5.006 loses generate blocks beyond about 3,000 iterations of one loop).
-// the leaves as the tree sees them (registered with LEAF_REG)
-/* verilator lint_off UNUSEDSIGNAL */  // IW > OW: the high bits of each leaf (mod 2^OW)
-wire [N*IW-1:0] lf;
-/* verilator lint_on UNUSEDSIGNAL */
+// 5.006 loses generate blocks beyond about 3,000 iterations of one loop). With LEAF_REG the
+// two leaves of each level-1 node are registered in that node (not as one wide vector: a
+// simulator then never assembles the N*IW-bit leaf word from its parts every cycle).
 genvar gk, gn;
 generate
-    if (LEAF_REG != 0) begin : g_leaf_reg
-        reg [N*IW-1:0] lq = {N*IW{1'b0}};
-        always @(posedge clk) begin
-            if (en) begin
-                lq <= leaf;
-            end
-        end
-        assign lf = lq;
-    end else begin : g_leaf_wire
-        assign lf = leaf;
-    end
     for (gk = 1; gk <= LV; gk = gk + 1) begin : g_lv
         for (gn = 0; gn < (NP >> gk); gn = gn + 1) begin : g_n
             // keep: every node stays one adder (on ECP5 a CCU2C carry chain); without it yosys
@@ -87,15 +74,30 @@ generate
             if (gk == 1) begin : g_leaves
                 // leaves 2n and 2n+1 to lw(0) = min(IW, OW) bits (the low OW bits of a wider
                 // leaf: mod 2^OW); padding leaves 0
+                wire [lw(0)-1:0] lv, rv;
                 if (2*gn < N) begin : g_l
-                    assign l = lf[(2*gn)*IW +: lw(0)];
+                    assign lv = leaf[(2*gn)*IW +: lw(0)];
                 end else begin : g_lpad
-                    assign l = {lw(0){1'b0}};
+                    assign lv = {lw(0){1'b0}};
                 end
                 if (2*gn + 1 < N) begin : g_r
-                    assign r = lf[(2*gn+1)*IW +: lw(0)];
+                    assign rv = leaf[(2*gn+1)*IW +: lw(0)];
                 end else begin : g_rpad
-                    assign r = {lw(0){1'b0}};
+                    assign rv = {lw(0){1'b0}};
+                end
+                if (LEAF_REG != 0) begin : g_lreg
+                    reg [lw(0)-1:0] lq = {lw(0){1'b0}}, rq = {lw(0){1'b0}};
+                    always @(posedge clk) begin
+                        if (en) begin
+                            lq <= lv;
+                            rq <= rv;
+                        end
+                    end
+                    assign l = lq;
+                    assign r = rq;
+                end else begin : g_lwire
+                    assign l = lv;
+                    assign r = rv;
                 end
             end else begin : g_nodes
                 assign l = g_lv[gk-1].g_n[2*gn].q;
@@ -124,7 +126,18 @@ generate
     end
     // the root, to OW bits: sign extension (a narrow tree) or as is (lw(LV) == OW)
     if (LV == 0) begin : g_one
-        wire [lw(0)-1:0] v = lf[0 +: lw(0)];
+        wire [lw(0)-1:0] v;
+        if (LEAF_REG != 0) begin : g_lreg
+            reg [lw(0)-1:0] vq = {lw(0){1'b0}};
+            always @(posedge clk) begin
+                if (en) begin
+                    vq <= leaf[0 +: lw(0)];
+                end
+            end
+            assign v = vq;
+        end else begin : g_lwire
+            assign v = leaf[0 +: lw(0)];
+        end
         if (lw(0) < OW) begin : g_ext
             assign sum = {{(OW-lw(0)){v[lw(0)-1]}}, v};
         end else begin : g_root
