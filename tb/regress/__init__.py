@@ -60,8 +60,13 @@ SIM_CONFIGS = {
 #   one wire per node (adder_tree.v), 17.6 -> 32.3 images/s;
 # - FOLD-1 taps read from memory and decoded by 9 compares per (out, in) pair -> constants in
 #   the source (TS_VEC: the multiplexers are wires), folded lanes an indexed part-select.
-# Now the time is spread over the folded layers' lanes (conv5 ~24 %, conv3 ~16 %, conv4 ~9 %) and
-# the window registers (~8 %): ~2.6 CPU cycles per leaf operation of ~17,500 leaves per clock.
+# - the folded cores' leaf registers (adder_tree LEAF_REG) as one N*IW-bit register per tree:
+#   Verilator assembled the whole leaf word from its parts through growing wide temporaries every
+#   clock -> the two leaves registered inside each level-1 node, 33.3 -> 40.5 images/s.
+# Now (perf, 2026-11-28) the time is spread over the folded lanes' tap selection from the ROM word
+# (conv2..conv5, ~35 %), the window output registers (~12 %) and the requant compares of the
+# folded layers: ~2.6 CPU cycles per leaf operation of ~17,500 leaves per clock. Tried and not
+# kept: C++ -O3 -march=native (-8 %), -fno-dfg (-18 %), one register per window tap (+0.5 %).
 # `make bench` (tb/bench/simspeed.py) measures it against the whole flow of ce950de.
 SIM_DEFAULT = "v2"
 
