@@ -58,8 +58,9 @@ def main(argv=None):
     c = sub.add_parser("compare", help="the paper's experiment: train, export, evaluate and regress every row "
                        "of a compare spec -> models/compare/compare.json (resumable; rows done are skipped)",
                        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    c.add_argument("--spec", default="short", help="spec name in train/configs/compare or a JSON path "
-                   "(short: the shared CPU schedule; full: the 20-epoch recipe, for a GPU)")
+    c.add_argument("--spec", default="narrow", help="spec name in train/configs/compare or a JSON path "
+                   "(narrow: the CPU experiment on a narrow network of the shipped depth; full: the shipped "
+                   "network's 20-epoch recipe, for a GPU)")
     c.add_argument("--rows", default=None, help="comma-separated rows to do (default: all)")
     c.add_argument("--out", default="models/compare", help="bundles and compare.json")
     c.add_argument("--runs", default="runs/compare", help="training run directories (checkpoints)")
@@ -67,7 +68,8 @@ def main(argv=None):
     c.add_argument("--no-train", action="store_true", help="only export / evaluate / regress rows already trained")
     c.add_argument("--table", action="store_true", help="print <out>/compare.json as a markdown table and stop")
     c.add_argument("--device", default="auto")
-    c.add_argument("--threads", type=int, default=None, help="torch CPU threads")
+    c.add_argument("--threads", type=int, default=1, help="torch CPU threads per training process")
+    c.add_argument("--workers", type=int, default=1, help="training processes run in parallel")
     c.add_argument("--jobs", type=int, default=2, help="RTL simulation processes")
     c.add_argument("--regress-images", type=int, default=None, help="RTL images per row (default: the spec's)")
     c.add_argument("--plot", default="docs/img/compare.png", help="accuracy vs weight bits plot")
@@ -97,7 +99,7 @@ def main(argv=None):
                 return 0
             run_compare(args.spec, out=args.out, runs=args.runs, only=args.rows.split(",") if args.rows else None,
                         train_only=args.train_only, no_train=args.no_train, device=args.device,
-                        threads=args.threads, jobs=args.jobs,
+                        threads=args.threads, workers=args.workers, jobs=args.jobs,
                         data_dir=args.data_dir, png=args.plot, regress_images=args.regress_images,
                         limit_batches=args.limit_batches)
         else:

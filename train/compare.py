@@ -1,22 +1,26 @@
-"""The paper's experiment: QGP against its baselines on one network and one schedule.
+"""The paper's experiment: QGP against its baselines on one network and one schedule, over seeds.
 
-``python -m train compare --spec short`` (``make compare``) trains every row of a compare spec
-(``train/configs/compare/<spec>.json``: a base training config, the schedule all rows share and
-the rows, each differing only in the 3x3 convs after the first layer), then for each integer row
-exports a bundle to ``models/compare/<row>/`` (golden accuracy on the full test set recorded),
-runs the RTL on ``regress_images`` test images with ``tb.regress`` (0 mismatches required) and
-rewrites ``models/compare/compare.json`` atomically after every row, with a plot of accuracy
-against weight bits (``docs/img/compare.png``).
+``python -m train compare`` (``make compare``) trains every row of a compare spec
+(``train/configs/compare/<spec>.json``: a base training config, the schedule all rows share, the
+seeds and the rows, each row differing only in the 3x3 convs after the first layer) once per seed,
+plus the ``convergence`` rows again on a schedule ``factor`` times as long. Trainings run as
+``--workers`` parallel processes (one torch thread each by default). Each integer run is exported
+and evaluated with golden on the whole test set; per row, the bundle of the median seed is copied
+to ``models/compare/<row>/`` and run through the RTL on ``regress_images`` test images
+(``tb.regress``, 0 mismatches required). ``models/compare/compare.json`` is rewritten atomically
+after every finished run, with a plot of mean accuracy +- std against weight bits.
 
-Resumable: training checkpoints every epoch in ``runs/compare/<row>/`` and continues from it;
-a row whose result is already in compare.json for the same spec (and whose bundle still holds the
-recorded accuracy) is skipped. Model selection uses the validation split held out of the training
-images (``train.val_images``); the test set is read once per row, for its final figure.
+Resumable: a run checkpoints every epoch in ``runs/compare/<row>/seed<k>/`` and continues from it;
+a run whose ``result.json`` holds the same config is not redone. Model selection uses the
+validation split held out of the training images (``train.val_images``); the test set is read
+once per run, for its final figure.
 """
 from __future__ import annotations
 
 import copy
 import json
+import math
+import shutil
 import subprocess
 import sys
 import time
@@ -50,6 +54,14 @@ def load_spec(name_or_path: str) -> dict:
     for key in ("name", "base", "rows"):
         if key not in spec:
             raise QGPError(str(p), key, "missing")
+    seeds = spec.setdefault("seeds", [0])
+    if not isinstance(seeds, list) or not seeds or not all(isinstance(x, int) and x >= 0 for x in seeds) \
+            or len(set(seeds)) != len(seeds):
+        raise QGPError(str(p), "seeds", "expected a non-empty list of distinct non-negative integers")
+    conv = spec.setdefault("convergence", {"rows": [], "factor": 2})
+    if not isinstance(conv, dict) or not isinstance(conv.get("rows", []), list) \
+            or not isinstance(conv.get("factor", 2), int) or conv.get("factor", 2) < 2:
+        raise QGPError(str(p), "convergence", 'expected {"rows": [row names], "factor": integer >= 2}')
     if not isinstance(spec["rows"], list) or not spec["rows"]:
         raise QGPError(str(p), "rows", "expected a non-empty list of rows")
     seen = set()
@@ -67,6 +79,9 @@ def load_spec(name_or_path: str) -> dict:
             conv_kind({"conv": row.get("conv", "qgp")})
         except ValueError as e:
             raise QGPError(str(p), f"rows[{i}].conv", str(e)) from None
+    for name in conv.get("rows", []):
+        if name not in seen:
+            raise QGPError(str(p), "convergence.rows", f"no row {name!r}")
     spec["_path"] = str(p)
     return spec
 
@@ -80,6 +95,19 @@ def row_config(spec: dict, row: dict) -> dict:
     cfg.pop("base", None)
     cfg["conv"] = row.get("conv", "qgp")
     cfg["name"] = f"{spec['name']}-{row['name']}"
+    return cfg
+
+
+def scaled_schedule(cfg: dict, factor: int) -> dict:
+    """The same recipe ``factor`` times as long: epochs and every epoch mark of the schedule scaled."""
+    cfg = copy.deepcopy(cfg)
+    t = cfg["train"]
+    t["epochs"] = t["epochs"] * factor
+    t["prune"]["at_epoch"] = [a * factor for a in t["prune"]["at_epoch"]]
+    for k in ("binarize_epoch", "freeze_epoch"):
+        if t.get(k) is not None:
+            t[k] = t[k] * factor
+    cfg["name"] = f"{cfg['name']}-x{factor}"
     return cfg
 
 
@@ -104,29 +132,53 @@ def read_results(path: Path) -> dict:
         raise QGPError(str(path), "json", f"invalid JSON ({e}); delete it to start the table afresh") from None
 
 
-def _row_done(rec: dict | None, spec: dict, cfg: dict, out: Path) -> bool:
-    if not rec or rec.get("spec") != spec["name"] or rec.get("epochs") != cfg["train"]["epochs"]:
-        return False
-    if cfg["conv"] == "float":
-        return True
-    mj = out / rec["name"] / "model.json"
-    if not mj.is_file() or (rec.get("regress") or {}).get("mismatches") != 0:
-        return False
-    return json.loads(mj.read_text()).get("accuracy", {}).get("golden") == rec.get("accuracy")
+def mean_std(values: list) -> tuple:
+    """Mean and sample standard deviation (n - 1; 0 for a single value)."""
+    m = sum(values) / len(values)
+    sd = math.sqrt(sum((v - m) ** 2 for v in values) / (len(values) - 1)) if len(values) > 1 else 0.0
+    return m, sd
 
 
-def write_results(path: Path, spec: dict, rows: dict):
+def median_seed(seeds: list) -> dict:
+    """The run whose accuracy is the median of the seeds (the lower middle for an even count)."""
+    return sorted(seeds, key=lambda s: (s["accuracy"], s["seed"]))[(len(seeds) - 1) // 2]
+
+
+def differences(rows: list, ref: str = "qgp") -> list:
+    """Each row's mean against the reference row's: the difference exceeds the spread when it is larger
+    than the two standard deviations added."""
+    by = {r["name"]: r for r in rows if r.get("seeds")}
+    if ref not in by:
+        return []
+    q, out = by[ref], []
+    for r in rows:
+        if r["name"] == ref or not r.get("seeds"):
+            continue
+        d = r["accuracy"] - q["accuracy"]
+        spread = r["accuracy_std"] + q["accuracy_std"]
+        out.append({"row": r["name"], "minus": ref, "difference": round(d, 5), "spread": round(spread, 5),
+                    "exceeds_spread": abs(d) > spread})
+    return out
+
+
+COLUMNS = {"accuracy": "mean test accuracy over the seeds, all test images: golden (integer) for exported rows, "
+                       "torch fake-quant for float; accuracy_std is the sample standard deviation",
+           "seeds": "one entry per training seed: its test accuracy (golden for integer rows)",
+           "bundle": "the committed bundle of the median seed (bundle_seed), its golden accuracy bundle_accuracy",
+           "weight_bits": "bits of every weight of the network as stored in the bundle / RTL "
+                          "(binary: 2-bit conv_dense weights holding +-1)",
+           "conv_bits_per_kernel": "bits per 3x3 kernel of the convs after the first layer",
+           "convergence": "seed 0 of a row on the spec's schedule and on one `factor` times as long",
+           "differences": "each row's mean minus qgp's; exceeds_spread when |difference| > the two stds added"}
+
+
+def write_results(path: Path, spec: dict, rows: dict, convergence: dict):
     order = [r["name"] for r in spec["rows"]]
-    body = {"spec": spec["name"], "spec_file": str(Path(spec["_path"]).resolve().relative_to(ROOT))
-            if Path(spec["_path"]).resolve().is_relative_to(ROOT) else spec["_path"],
-            "note": spec.get("note"),
-            "columns": {"accuracy": "test accuracy on all test images: golden (integer) for exported rows, "
-                                    "torch fake-quant for float",
-                        "weight_bits": "bits of every weight of the network as stored in the bundle / RTL "
-                                       "(binary: 2-bit conv_dense weights holding +-1)",
-                        "conv_bits_per_kernel": "bits per 3x3 kernel of the convs after the first layer",
-                        "lut4, dsp, fmax_mhz, images_per_s": "optional, from make impl"},
-            "rows": [rows[n] for n in order if n in rows] + [r for n, r in rows.items() if n not in order]}
+    ordered = [rows[n] for n in order if n in rows]
+    sp = Path(spec["_path"]).resolve()
+    body = {"spec": spec["name"], "spec_file": str(sp.relative_to(ROOT)) if sp.is_relative_to(ROOT) else spec["_path"],
+            "note": spec.get("note"), "seeds": spec["seeds"], "columns": COLUMNS, "rows": ordered,
+            "convergence": convergence, "differences": differences(ordered)}
     atomic.write_text(path, json.dumps(body, indent=1) + "\n")
 
 
@@ -138,14 +190,17 @@ def plot(rows: list, png: Path):
     fig, ax = plt.subplots(figsize=(6.4, 4))
     for r in rows:
         mk = "s" if r["name"] == "float" else ("*" if r["name"] == "qgp" else "o")
-        ax.scatter(r["weight_bits"], r["accuracy"], marker=mk, s=80 if mk == "*" else 40)
+        ax.errorbar(r["weight_bits"], r["accuracy"], yerr=r.get("accuracy_std", 0), fmt=mk, capsize=3,
+                    markersize=9 if mk == "*" else 6)
         ax.annotate(r["name"], (r["weight_bits"], r["accuracy"]), textcoords="offset points", xytext=(5, 4),
                     fontsize=8)
     ax.set_xscale("log")
     ax.set_xlabel("weight memory of the network (bits, log scale)")
-    ax.set_ylabel("test accuracy (10,000 images)")
+    ax.set_ylabel("test accuracy, mean +- std over seeds")
     ep = sorted({r["epochs"] for r in rows})
-    ax.set_title(f"Fashion-MNIST, same network, {'/'.join(map(str, ep))} epochs per row", fontsize=10)
+    ns = sorted({len(r.get("seeds", [])) for r in rows})
+    ax.set_title(f"Fashion-MNIST, same network, {'/'.join(map(str, ep))} epochs, "
+                 f"{'/'.join(map(str, ns))} seeds per row", fontsize=10)
     ax.grid(True, which="both", alpha=0.3)
     fig.tight_layout()
     png.parent.mkdir(parents=True, exist_ok=True)
@@ -156,22 +211,20 @@ def plot(rows: list, png: Path):
 
 
 def markdown_table(res: dict, spec: dict | None = None) -> str:
-    """compare.json as a markdown table (README); rows of the spec not yet done are listed as such."""
-    opt = [("lut4", "LUT4"), ("dsp", "DSP"), ("fmax_mhz", "Fmax MHz"), ("images_per_s", "images/s")]
-    opt = [(k, h) for k, h in opt if any(r.get(k) is not None for r in res.get("rows", []))]
-    head = ["row", "3x3 convs after layer 0", "test accuracy", "weight bits", "bits / kernel", "epochs",
-            "val. accuracy", "RTL (0 mismatches)"] + [h for _, h in opt]
+    """compare.json as a markdown table; rows of the spec not yet done are listed as such."""
+    head = ["row", "3x3 convs after layer 0", "test accuracy (mean +- std)", "seeds", "weight bits",
+            "bits / kernel", "epochs", "RTL (median seed)"]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     done = set()
     for r in res.get("rows", []):
         done.add(r["name"])
         reg = r.get("regress")
-        rtl = f"{reg['images']} images, {reg['mismatches']} mismatches" if reg else "no bundle (float)"
+        rtl = f"{reg['images']} images, {reg['mismatches']} mismatches" if reg else \
+            ("no bundle (float)" if r["conv"] == "float" else "not run yet")
         src = "golden" if r["accuracy_source"] == "golden" else "torch"
-        cells = [r["name"], r.get("note") or r["conv"], f"{r['accuracy']:.4f} ({src}, {r['images']:,})",
-                 f"{r['weight_bits']:,}", str(r["conv_bits_per_kernel"]), str(r["epochs"]),
-                 "" if r.get("val_accuracy") is None else f"{r['val_accuracy']:.4f}", rtl]
-        cells += ["" if r.get(k) is None else f"{r[k]:,}" for k, _ in opt]
+        cells = [r["name"], r.get("note") or r["conv"],
+                 f"{r['accuracy']:.4f} +- {r['accuracy_std']:.4f} ({src})", str(len(r["seeds"])),
+                 f"{r['weight_bits']:,}", str(r["conv_bits_per_kernel"]), str(r["epochs"]), rtl]
         lines.append("| " + " | ".join(cells) + " |")
     for row in (spec or {}).get("rows", []):
         if row["name"] not in done:
@@ -191,13 +244,85 @@ def regress(bundle: Path, n: int, jobs: int, out_json: Path) -> dict:
     return json.loads(out_json.read_text())
 
 
-def run_compare(spec_name="short", out="models/compare", runs="runs/compare", only=None, train_only=False,
-                no_train=False, device="auto", threads=None, jobs=2, data_dir=None, png="docs/img/compare.png",
-                regress_images=None, limit_batches=None, log=print):
-    """Train / export / evaluate / regress every row not yet done; returns the compare.json body."""
-    from .export import export_run
-    from .run import train
+class Run:
+    """One training of the experiment: a row, a seed and a schedule factor, in its own folder."""
 
+    def __init__(self, spec: dict, row: dict, seed: int, factor: int, runs: Path):
+        self.row, self.seed, self.factor = row["name"], seed, factor
+        cfg = row_config(spec, row)
+        self.cfg = cfg if factor == 1 else scaled_schedule(cfg, factor)
+        self.dir = runs / self.row / (f"seed{seed}" if factor == 1 else f"seed{seed}-x{factor}")
+        self.integer = self.cfg["conv"] != "float"
+
+    @property
+    def label(self):
+        return f"{self.row} seed {self.seed}" + ("" if self.factor == 1 else f" (schedule x{self.factor})")
+
+    def result(self):
+        p = self.dir / "result.json"
+        if not p.is_file():
+            return None
+        r = json.loads(p.read_text())
+        return r if r.get("config") == self.cfg else None
+
+    def command(self, device, threads, limit_batches):
+        self.dir.mkdir(parents=True, exist_ok=True)
+        atomic.write_text(self.dir / "config.json", json.dumps(self.cfg, indent=1) + "\n")
+        cmd = [sys.executable, "-m", "train", "train", "--config", str((self.dir / "config.json").resolve()),
+               "--out", str(self.dir.resolve()), "--seed", str(self.seed), "--resume", "--device", device]
+        if threads:
+            cmd += ["--threads", str(threads)]
+        if limit_batches:
+            cmd += ["--limit-batches", str(limit_batches)]
+        return cmd
+
+    def finish(self, data_dir=None) -> dict:
+        """Export (integer rows) and evaluate the finished training; writes result.json."""
+        import torch
+        ck = torch.load(self.dir / "final.pt", map_location="cpu", weights_only=False)
+        s = ck["summary"]
+        rec = {"seed": self.seed, "factor": self.factor, "torch_accuracy": s["final_float_test_acc"],
+               "val_accuracy": s.get("final_val_acc"), "selected_epoch": s.get("selected_epoch"),
+               "train_seconds": s.get("train_seconds"), "epochs": s.get("epochs"), "validation": s.get("validation")}
+        if self.integer:
+            from .export import export_run
+            export_run(self.dir, self.dir / "bundle", data_dir=data_dir)
+            acc = json.loads((self.dir / "bundle" / "model.json").read_text())["accuracy"]
+            rec.update(accuracy=acc["golden"], images=acc["images"], accuracy_source="golden")
+        else:
+            from golden import datasets
+            rec.update(accuracy=s["final_float_test_acc"], accuracy_source="torch",
+                       images=int(len(datasets.load(self.cfg["dataset"], "test", data_dir)[1])))
+        rec["config"] = self.cfg
+        atomic.write_text(self.dir / "result.json", json.dumps(rec, indent=1) + "\n")
+        return rec
+
+
+def _row_record(spec, row, runs_done, prev):
+    cfg = row_config(spec, row)
+    seeds = [{"seed": r["seed"], "accuracy": r["accuracy"], "torch_accuracy": r["torch_accuracy"],
+              "val_accuracy": r["val_accuracy"], "selected_epoch": r["selected_epoch"],
+              "train_seconds": r["train_seconds"]} for r in runs_done]
+    m, sd = mean_std([s["accuracy"] for s in seeds])
+    first = runs_done[0]
+    rec = {"name": row["name"], "conv": cfg["conv"], "note": row.get("note"), "spec": spec["name"],
+           "epochs": cfg["train"]["epochs"], "images": first["images"], "accuracy": round(m, 6),
+           "accuracy_std": round(sd, 6), "accuracy_source": first["accuracy_source"], "seeds": seeds,
+           "validation": first.get("validation"), "weight_bits": weight_memory_bits(cfg),
+           "conv_bits_per_kernel": conv_weight_bits(cfg), "bundle": None}
+    if cfg["conv"] != "float" and len(seeds) == len(spec["seeds"]):
+        med = median_seed(seeds)
+        rec.update(bundle_seed=med["seed"], bundle_accuracy=med["accuracy"])
+        if prev and prev.get("bundle_seed") == med["seed"] and prev.get("bundle_accuracy") == med["accuracy"]:
+            rec["bundle"], rec["regress"] = prev.get("bundle"), prev.get("regress")
+    return rec
+
+
+def run_compare(spec_name="narrow", out="models/compare", runs="runs/compare", only=None, train_only=False,
+                no_train=False, device="auto", threads=1, workers=1, jobs=2, data_dir=None,
+                png="docs/img/compare.png", regress_images=None, limit_batches=None, log=print):
+    """Train (``workers`` in parallel) / export / evaluate every run not yet done, then commit the median
+    seed's bundle of each integer row and run it through the RTL; returns the compare.json body."""
     spec = load_spec(spec_name)
     out, runs = Path(out), Path(runs)
     res_path = out / "compare.json"
@@ -207,75 +332,118 @@ def run_compare(spec_name="short", out="models/compare", runs="runs/compare", on
         if bad:
             raise QGPError(spec["_path"], "rows", f"no row {bad[0]!r} (rows: {', '.join(names)})")
     prev = read_results(res_path)
-    rows = {r["name"]: r for r in prev.get("rows", [])} if prev.get("spec") == spec["name"] else {}
+    prev_rows = {r["name"]: r for r in prev.get("rows", [])} if prev.get("spec") == spec["name"] else {}
+    factor = spec["convergence"].get("factor", 2)
+    todo = []
+    for row in spec["rows"]:
+        if only and row["name"] not in only:
+            continue
+        todo += [Run(spec, row, s, 1, runs) for s in spec["seeds"]]
+        if row["name"] in spec["convergence"].get("rows", []):
+            todo.append(Run(spec, row, spec["seeds"][0], factor, runs))
+    results = {}
+
+    def publish():
+        rows = dict(prev_rows)
+        for row in spec["rows"]:
+            done = [results[(row["name"], s, 1)] for s in spec["seeds"] if (row["name"], s, 1) in results]
+            if done:
+                rows[row["name"]] = _row_record(spec, row, done, prev_rows.get(row["name"]))
+        conv = {}
+        for name in spec["convergence"].get("rows", []):
+            a, b = results.get((name, spec["seeds"][0], 1)), results.get((name, spec["seeds"][0], factor))
+            if a and b:
+                conv[name] = {"seed": spec["seeds"][0], "epochs": a["epochs"], "accuracy": a["accuracy"],
+                              "epochs_2x": b["epochs"], "accuracy_2x": b["accuracy"],
+                              "difference": round(b["accuracy"] - a["accuracy"], 5)}
+        write_results(res_path, spec, rows, conv or prev.get("convergence", {}))
+        plot([r for r in rows.values() if r.get("seeds")], Path(png))
+        return rows
+
+    pending = []
+    for run in todo:
+        r = run.result()
+        if r:
+            results[(run.row, run.seed, run.factor)] = r
+            log(f"{run.label}: done ({r['accuracy']:.4f}), skipped")
+        elif (run.dir / "final.pt").is_file() and not train_only:
+            _finish(run, results, data_dir, log)
+        elif no_train:
+            log(f"{run.label}: not trained yet ({run.dir}), skipped (--no-train)")
+        else:
+            pending.append(run)
+    # longest schedules first, so the parallel workers end together
+    pending.sort(key=lambda r: -r.factor)
+    active = []
+    while pending or active:
+        while pending and len(active) < max(1, workers):
+            run = pending.pop(0)
+            run.dir.mkdir(parents=True, exist_ok=True)
+            logf = open(run.dir / "train.log", "a")
+            log(f"{run.label}: training {run.cfg['train']['epochs']} epochs into {run.dir} (conv {run.cfg['conv']})")
+            active.append((run, subprocess.Popen(run.command(device, threads, limit_batches), cwd=ROOT,
+                                                 stdout=logf, stderr=subprocess.STDOUT), logf))
+        time.sleep(0.5)
+        for item in list(active):
+            run, proc, logf = item
+            if proc.poll() is None:
+                continue
+            active.remove(item)
+            logf.close()
+            if proc.returncode != 0:
+                tail = (run.dir / "train.log").read_text().strip().splitlines()[-1:] or ["no output"]
+                for _, p, _ in active:
+                    p.terminate()
+                raise QGPError(str(run.dir), "train", f"{run.label} failed (exit {proc.returncode}): {tail[0]}")
+            if not train_only:
+                _finish(run, results, data_dir, log)
+                publish()
+    if train_only:
+        return read_results(res_path)
+    rows = publish()
     n_reg = int(regress_images or spec.get("regress_images", 200))
     failed = []
     for row in spec["rows"]:
-        name = row["name"]
-        if only and name not in only:
+        rec = rows.get(row["name"])
+        if (only and row["name"] not in only) or not rec or "bundle_seed" not in rec:
             continue
-        cfg = row_config(spec, row)
-        if _row_done(rows.get(name), spec, cfg, out):
-            log(f"{name}: done ({rows[name]['accuracy']:.4f}), skipped")
+        bdir = out / row["name"]
+        src = runs / row["name"] / f"seed{rec['bundle_seed']}" / "bundle"
+        if rec.get("regress") and rec["regress"].get("mismatches") == 0 and _bundle_accuracy(bdir) == rec["bundle_accuracy"]:
+            log(f"{row['name']}: bundle of seed {rec['bundle_seed']} in {bdir}, RTL done, skipped")
             continue
-        run_dir = runs / name
-        final = run_dir / "final.pt"
-        bdir = out / name
-        if cfg["conv"] != "float" and not final.is_file() and _bundle_config(bdir) == cfg:
-            # exported in an earlier session whose runs/ is gone: the bundle holds the row's figures
-            if train_only:
-                log(f"{name}: exported earlier ({bdir}), nothing to train")
-                continue
-            rec = _record_from_bundle(bdir, spec, row, cfg, limit_batches)
-            _regress_row(rec, bdir, n_reg, jobs, failed, log)
-            rows[name] = rec
-            write_results(res_path, spec, rows)
-            plot([r for r in rows.values() if r.get("accuracy") is not None], Path(png))
-            log(f"{name}: accuracy {rec['accuracy']:.4f} (golden, {rec['images']} images) from {bdir}")
-            continue
-        if not _final_matches(final, cfg):
-            if no_train:
-                log(f"{name}: not trained yet ({run_dir}), skipped (--no-train)")
-                continue
-            log(f"{name}: training {cfg['train']['epochs']} epochs into {run_dir} (conv {cfg['conv']})")
-            train(cfg, run_dir, resume=True, device=device, threads=threads, data_dir=data_dir,
-                  limit_batches=limit_batches)
-        if train_only:
-            continue
-        import torch
-        ck = torch.load(final, map_location="cpu", weights_only=False)
-        s = ck["summary"]
-        rec = {"name": name, "conv": cfg["conv"], "note": row.get("note"), "spec": spec["name"],
-               "epochs": cfg["train"]["epochs"], "images": None, "accuracy": None,
-               "accuracy_source": None, "torch_accuracy": s["final_float_test_acc"],
-               "val_accuracy": s.get("final_val_acc"), "selected_epoch": s.get("selected_epoch"),
-               "validation": s.get("validation"), "weight_bits": weight_memory_bits(cfg),
-               "conv_bits_per_kernel": conv_weight_bits(cfg), "train_seconds": s.get("train_seconds"),
-               "limit_batches": limit_batches}
-        if cfg["conv"] == "float":
-            from golden import datasets
-            rec.update(accuracy=s["final_float_test_acc"], accuracy_source="torch",
-                       images=int(len(datasets.load(cfg["dataset"], "test", data_dir)[1])), bundle=None)
-        else:
-            export_run(run_dir, bdir, data_dir=data_dir)
-            acc = json.loads((bdir / "model.json").read_text())["accuracy"]
-            rec.update(accuracy=acc["golden"], images=acc["images"], accuracy_source="golden", bundle=str(bdir))
-            _regress_row(rec, bdir, n_reg, jobs, failed, log)
-        rows[name] = rec
-        write_results(res_path, spec, rows)
-        plot([r for r in rows.values() if r.get("accuracy") is not None], Path(png))
-        log(f"{name}: accuracy {rec['accuracy']:.4f} ({rec['accuracy_source']}, {rec['images']} images), "
-            f"{rec['weight_bits']} weight bits -> {res_path}")
+        if _bundle_accuracy(bdir) != rec["bundle_accuracy"]:
+            if not src.is_dir():
+                raise QGPError(str(src), "bundle", f"{row['name']}: the median seed's bundle is missing; rerun it")
+            tmp = bdir.with_name(bdir.name + ".tmp")
+            shutil.rmtree(tmp, ignore_errors=True)
+            shutil.copytree(src, tmp)
+            shutil.rmtree(bdir, ignore_errors=True)
+            tmp.rename(bdir)
+        rec["bundle"] = str(bdir)
+        _regress_row(rec, bdir, n_reg, jobs, failed, log)
+        prev_rows[row["name"]] = rec
+        rows = publish()
     if failed:
         raise QGPError(str(res_path), "regress", f"RTL mismatches in rows {', '.join(failed)}")
     return read_results(res_path)
 
 
+def _finish(run: Run, results: dict, data_dir, log):
+    r = run.finish(data_dir)
+    results[(run.row, run.seed, run.factor)] = r
+    log(f"{run.label}: accuracy {r['accuracy']:.4f} ({r['accuracy_source']}, {r['images']} images)")
+
+
+def _bundle_accuracy(bdir: Path):
+    mj = bdir / "model.json"
+    return json.loads(mj.read_text()).get("accuracy", {}).get("golden") if mj.is_file() else None
+
+
 def _regress_row(rec: dict, bdir: Path, n_reg: int, jobs: int, failed: list, log):
-    """RTL == golden on ``n_reg`` images, with the default folding plan (``make regress``'s; its
-    datapath cap folds the dense rows' wide layers: rtl/gen/plan.py)."""
+    """RTL == golden on ``n_reg`` images, with the default folding plan (``make regress``'s)."""
     name = rec["name"]
-    log(f"{name}: RTL regression on {n_reg} images ...")
+    log(f"{name}: RTL regression of seed {rec['bundle_seed']}'s bundle on {n_reg} images ...")
     t0 = time.time()
     g = regress(bdir, n_reg, jobs, Path("build") / "compare" / f"regress-{name}.json")
     rec["regress"] = {"images": g["images"], "mismatches": g["mismatches"],
@@ -284,30 +452,3 @@ def _regress_row(rec: dict, bdir: Path, n_reg: int, jobs: int, failed: list, log
     if g["mismatches"]:
         failed.append(name)
         log(f"{name}: RTL != golden on {g['mismatches']} of {g['images']} images")
-
-
-def _bundle_config(bdir: Path):
-    mj = bdir / "model.json"
-    if not mj.is_file():
-        return None
-    return json.loads(mj.read_text()).get("training", {}).get("config")
-
-
-def _record_from_bundle(bdir: Path, spec: dict, row: dict, cfg: dict, limit_batches) -> dict:
-    meta = json.loads((bdir / "model.json").read_text())
-    t, acc = meta["training"], meta["accuracy"]
-    return {"name": row["name"], "conv": cfg["conv"], "note": row.get("note"), "spec": spec["name"],
-            "epochs": cfg["train"]["epochs"], "images": acc["images"], "accuracy": acc["golden"],
-            "accuracy_source": "golden", "torch_accuracy": t.get("final_float_test_acc"),
-            "val_accuracy": t.get("final_val_acc"), "selected_epoch": t.get("selected_epoch"),
-            "validation": t.get("validation"), "weight_bits": weight_memory_bits(cfg),
-            "conv_bits_per_kernel": conv_weight_bits(cfg), "train_seconds": t.get("train_seconds"),
-            "limit_batches": limit_batches, "bundle": str(bdir)}
-
-
-def _final_matches(final: Path, cfg: dict) -> bool:
-    if not final.is_file():
-        return False
-    import torch
-    ck = torch.load(final, map_location="cpu", weights_only=False)
-    return ck.get("config") == cfg
