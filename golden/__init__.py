@@ -3,6 +3,6 @@
 NumPy only (never imports torch). See docs/CONTRACT.md and docs/INTERFACES.md.
 """
 
-from golden.errors import QGPError
+from qgp.golden.errors import QGPError
 
 __all__ = ["QGPError"]

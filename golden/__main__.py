@@ -12,10 +12,10 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 import numpy as np  # noqa: E402
 
-from golden import bundle as gb  # noqa: E402
-from golden import atomic  # noqa: E402
-from golden import datasets, model, synth  # noqa: E402
-from golden.errors import QGPError  # noqa: E402
+from qgp.golden import bundle as gb  # noqa: E402
+from qgp.golden import atomic  # noqa: E402
+from qgp.golden import datasets, model, synth  # noqa: E402
+from qgp.golden.errors import QGPError  # noqa: E402
 
 
 class _Parser(argparse.ArgumentParser):
@@ -193,7 +193,7 @@ def cmd_eval(args):
     print(f"wrote {args.out}")
     png = args.confusion or os.path.splitext(args.out)[0] + "-confusion.png"
     if png.lower() != "none":
-        from golden import plots
+        from qgp.golden import plots
         if plots.confusion_png(png, confusion, names, title=f"{b.meta.get('name', '')} on {name}: "
                                f"accuracy {accuracy:.4f} ({n} images)"):
             print(f"wrote {png}")

@@ -19,7 +19,7 @@ import zipfile
 
 import numpy as np
 
-from golden.errors import QGPError
+from qgp.golden.errors import QGPError
 
 FORMAT = "qgp-bundle"
 VERSION = 1

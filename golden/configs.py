@@ -4,7 +4,7 @@ network's shape from the one file that owns it."""
 import json
 from pathlib import Path
 
-from golden.errors import QGPError
+from qgp.golden.errors import QGPError
 
 CONFIG_DIR = Path(__file__).resolve().parent.parent / "train" / "configs"
 

@@ -28,7 +28,7 @@ import zlib
 
 import numpy as np
 
-from golden.errors import QGPError
+from qgp.golden.errors import QGPError
 
 NAMES = ("fmnist", "mnist", "cifar10", "cifar100", "svhn")
 SPLITS = ("train", "test")

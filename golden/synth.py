@@ -24,10 +24,10 @@ import copy
 
 import numpy as np
 
-from golden import model
-from golden.bundle import required_widths, signed_bits, signed_range, sym_range, write_bundle
-from golden.configs import CONFIG_DIR, load_config
-from golden.errors import QGPError
+from qgp.golden import model
+from qgp.golden.bundle import required_widths, signed_bits, signed_range, sym_range, write_bundle
+from qgp.golden.configs import CONFIG_DIR, load_config
+from qgp.golden.errors import QGPError
 
 # builtin shapes besides the training configs (whose names are synth shapes too, read from
 # train/configs so that a network's widths are written in one place only)

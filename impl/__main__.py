@@ -26,8 +26,8 @@ KEYS = ("lut4", "ff", "ccu2c", "bram", "dsp")
 
 
 def _parser():
-    from impl.devices import DEVICES
-    from impl.flow import ROUTER2_FROM_LUT4
+    from qgp.impl.devices import DEVICES
+    from qgp.impl.flow import ROUTER2_FROM_LUT4
     ap = argparse.ArgumentParser(prog="python -m impl", description=__doc__.split("\n\n")[1])
     ap.add_argument("--bundle", default=str(ROOT / "models" / "fmnist"), help="bundle directory")
     ap.add_argument("--device", default=os.environ.get("DEVICE") or "ecp5-85k",
@@ -109,10 +109,10 @@ def _misfit(rec, steps, out, dev, log, msg):
 
 
 def run(args, log=print):
-    from golden.bundle import load_bundle
-    from impl import fit as F
-    from impl import flow
-    from impl.devices import LUT_FILL, device
+    from qgp.golden.bundle import load_bundle
+    from qgp.impl import fit as F
+    from qgp.impl import flow
+    from qgp.impl.devices import LUT_FILL, device
 
     dev = device(args.device)
     bundle = load_bundle(args.bundle)
@@ -206,7 +206,7 @@ def run(args, log=print):
         return _misfit(rec, steps, out, dev, log, f"does not fit {dev['part']} after packing: {e}")
     steps["pnr"] = time.time() - t1
     util = pr.pop("utilization")
-    from impl.devices import NEXTPNR_KEYS
+    from qgp.impl.devices import NEXTPNR_KEYS
     for cell, key in NEXTPNR_KEYS.items():
         if cell in util:
             rec[key] = int(util[cell]["used"])
@@ -236,13 +236,13 @@ def run(args, log=print):
 
 
 def _write(out, rec):
-    from golden import atomic
+    from qgp.golden import atomic
     atomic.write_text(Path(out) / "impl.json", json.dumps(rec, indent=2) + "\n")
 
 
 def main(argv=None):
-    from golden.errors import QGPError
-    from impl.flow import ImplError
+    from qgp.golden.errors import QGPError
+    from qgp.impl.flow import ImplError
 
     args = _parser().parse_args(argv)
     try:

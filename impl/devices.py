@@ -7,7 +7,7 @@ FF = TRELLIS_FF, DSP = MULT18X18D, BRAM = DP16KD (18 kbit). Capacities are the d
 (``utilization[...]["available"]``) and the flow checks that they agree.
 """
 
-from golden.errors import QGPError
+from qgp.golden.errors import QGPError
 
 # LUT4 budget the device-fit planner allows (P&R of denser designs becomes slow and fragile)
 LUT_FILL = 0.85

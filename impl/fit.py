@@ -13,9 +13,9 @@ conv layer folded twice as far. The rate-matched plan is synthesized first; if i
 the answer and no model is needed.
 """
 
-from golden.bundle import load_bundle
-from impl.devices import LUT_FILL
-from rtl.gen.plan import fold_within, folding_plan
+from qgp.golden.bundle import load_bundle
+from qgp.impl.devices import LUT_FILL
+from qgp.rtl.gen.plan import fold_within, folding_plan
 
 RES = ("lut4", "ff", "dsp", "bram")
 
@@ -26,7 +26,7 @@ def _fits(tot, dev):
 
 
 def _synth_plan(bundle_dir, out, tag, folding, jobs, log):
-    from impl import flow
+    from qgp.impl import flow
     ctx = flow.stage(bundle_dir, out / "plan" / tag, folding=folding)
     units = flow.synth_units(ctx, jobs=jobs, log=log)
     return ctx["net"], {u["name"]: u for u in units}

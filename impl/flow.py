@@ -35,7 +35,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from golden import atomic
+from qgp.golden import atomic
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
@@ -195,7 +195,7 @@ endmodule
 def stage(bundle_dir, out_dir, folding=None):
     """Generate the network for ``bundle_dir`` and stage everything the tools read into
     ``out_dir/work``; returns the flow context (net info, paths, unit list)."""
-    from rtl.gen.top import generate
+    from qgp.rtl.gen.top import generate
 
     out_dir = Path(out_dir).resolve()
     gen_dir = out_dir / "gen"
@@ -349,7 +349,7 @@ def choose_line_bram(net, units, dev):
 
 def resolve_line_bram(spec, net):
     """``--line-bram`` names ("conv1,conv5") -> list; QGPError on a layer without row memories."""
-    from golden.errors import QGPError
+    from qgp.golden.errors import QGPError
     names = [n.strip() for n in spec.split(",") if n.strip()]
     ok = {li["name"] for li in net["layers"] if line_bram_cost(li)}
     bad = [n for n in names if n not in ok]

@@ -33,7 +33,7 @@ def _modules(rtl):
 def check(work, sources, top, log_name):
     """Elaborate ``top`` from ``sources`` (names relative to ``work``); returns a list of problem
     lines (empty: clean)."""
-    from impl.flow import ImplError, run_yosys
+    from qgp.impl.flow import ImplError, run_yosys
 
     latch_f, check_f = f"{log_name}.latches", f"{log_name}.check"
     script = (f"read_verilog -defer {' '.join(sources)}; hierarchy -top {top}; proc; "
@@ -59,8 +59,8 @@ def main(argv=None):
     ap.add_argument("--bundle", default=str(ROOT / "models" / "fmnist"))
     ap.add_argument("--folding", default=os.environ.get("FOLDING") or None)
     args = ap.parse_args(argv)
-    from golden.errors import QGPError
-    from impl import flow
+    from qgp.golden.errors import QGPError
+    from qgp.impl import flow
 
     rtl = ROOT / "rtl"
     problems = []

@@ -27,12 +27,12 @@ def main(argv=None):
         print("error: --images: must be >= 1", file=sys.stderr)
         return 2
 
-    from golden.bundle import load_bundle
-    from golden.errors import QGPError
-    from tb.layer.test_layer import default_bundle, run_layer_sim
+    from qgp.golden.bundle import load_bundle
+    from qgp.golden.errors import QGPError
+    from qgp.tb.layer.test_layer import default_bundle, run_layer_sim
 
     bundle = a.bundle or str(default_bundle())
-    from rtl.gen.plan import folding_plan
+    from qgp.rtl.gen.plan import folding_plan
     try:
         b = load_bundle(bundle)
         nlayers = len(b.layers)

@@ -9,13 +9,13 @@ import sys
 # numpy's BLAS (golden eval inside export) is fastest single-threaded beside torch's own threads
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
-from golden.errors import QGPError
+from qgp.golden.errors import QGPError
 
 
 def with_data(cfg: dict, spec: str, data_dir=None) -> dict:
     """``cfg`` retargeted to the data set ``spec``: its name (a custom one with an absolute path, so
     that export and eval find it again), input shape and class count come from the data."""
-    from golden import datasets
+    from qgp.golden import datasets
 
     d = datasets.info(spec, data_dir)
     h, w = d["height"], d["width"]
@@ -81,7 +81,7 @@ def main(argv=None):
     try:
         if args.cmd == "train":
             cfg = load_config(args.config)
-            from golden import datasets
+            from qgp.golden import datasets
             if args.data or datasets.split_spec(cfg["dataset"])[1] is not None:
                 # own data (--data, or a config naming npz:/folder: data): shape and classes from it
                 cfg = with_data(cfg, args.data or cfg["dataset"], args.data_dir)

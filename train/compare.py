@@ -26,9 +26,9 @@ import sys
 import time
 from pathlib import Path
 
-from golden import atomic
-from golden.configs import CONFIG_DIR, load_config
-from golden.errors import QGPError
+from qgp.golden import atomic
+from qgp.golden.configs import CONFIG_DIR, load_config
+from qgp.golden.errors import QGPError
 
 from .model import conv_kind, conv_weight_bits
 
@@ -235,7 +235,7 @@ def markdown_table(res: dict, spec: dict | None = None) -> str:
 
 def regress(bundle: Path, n: int, jobs: int, out_json: Path) -> dict:
     out_json = Path(out_json).resolve()
-    cmd = [sys.executable, "-m", "tb.regress", "--bundle", str(Path(bundle).resolve()), "--n", str(n),
+    cmd = [sys.executable, "-m", "qgp.tb.regress", "--bundle", str(Path(bundle).resolve()), "--n", str(n),
            "--jobs", str(jobs), "--out", str(out_json), "--no-progress"]
     p = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
     if p.returncode not in (0, 1) or not out_json.is_file():
@@ -290,7 +290,7 @@ class Run:
             acc = json.loads((self.dir / "bundle" / "model.json").read_text())["accuracy"]
             rec.update(accuracy=acc["golden"], images=acc["images"], accuracy_source="golden")
         else:
-            from golden import datasets
+            from qgp.golden import datasets
             rec.update(accuracy=s["final_float_test_acc"], accuracy_source="torch",
                        images=int(len(datasets.load(self.cfg["dataset"], "test", data_dir)[1])))
         rec["config"] = self.cfg

@@ -10,10 +10,10 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from golden import bundle as gbundle
-from golden import datasets
-from golden import model as gmodel
-from golden.errors import QGPError
+from qgp.golden import bundle as gbundle
+from qgp.golden import datasets
+from qgp.golden import model as gmodel
+from qgp.golden.errors import QGPError
 
 from .model import BinaryConv, DenseConv, QGPNet
 

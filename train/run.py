@@ -15,9 +15,9 @@ import torch.distributed as dist
 import torch.nn.functional as F
 from tqdm import tqdm
 
-from golden import datasets
-from golden.configs import CONFIG_DIR, load_config  # noqa: F401  (train's public API)
-from golden.errors import QGPError
+from qgp.golden import datasets
+from qgp.golden.configs import CONFIG_DIR, load_config  # noqa: F401  (train's public API)
+from qgp.golden.errors import QGPError
 
 from .model import QGPNet, QGPConv
 

@@ -12,14 +12,14 @@ import subprocess
 import sys
 from pathlib import Path
 
-from rtl.gen.top import VERILATOR_WIDE
+from qgp.rtl.gen.top import VERILATOR_WIDE
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 def main(argv=None):
-    from golden.errors import QGPError
-    from rtl.gen.top import generate
+    from qgp.golden.errors import QGPError
+    from qgp.rtl.gen.top import generate
 
     ap = argparse.ArgumentParser(prog="python -m rtl.gen", description=__doc__.split("\n\n")[1])
     ap.add_argument("--bundle", default=str(ROOT / "models" / "fmnist"))

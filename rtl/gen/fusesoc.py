@@ -55,8 +55,8 @@ def main(argv):
         print("error: rtl/gen/fusesoc.py: needs PyYAML (installed with fusesoc); run fusesoc and this "
               "generator in the same Python environment", file=sys.stderr)
         return 2
-    from golden.errors import QGPError
-    from rtl.gen.top import generate
+    from qgp.golden.errors import QGPError
+    from qgp.rtl.gen.top import generate
 
     if len(argv) != 1:
         print("usage: rtl/gen/fusesoc.py INPUT.yml (run by fusesoc)", file=sys.stderr)

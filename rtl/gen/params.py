@@ -50,8 +50,8 @@ import os
 
 import numpy as np
 
-from golden import atomic
-from golden.thresholds import layer_thresholds, threshold_bits
+from qgp.golden import atomic
+from qgp.golden.thresholds import layer_thresholds, threshold_bits
 
 # adder tree pipelining of the conv cores (TREE_REG: a register every this many tree levels,
 # 0 = none); chosen by measurement (docs/INTERFACES.md)

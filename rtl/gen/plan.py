@@ -43,8 +43,8 @@ API
 import json
 import os
 
-from golden.errors import QGPError
-from rtl.gen.params import serial_head_cycles
+from qgp.golden.errors import QGPError
+from qgp.rtl.gen.params import serial_head_cycles
 
 
 class FoldingError(QGPError):

@@ -30,9 +30,9 @@ import hashlib
 import json
 from pathlib import Path
 
-from rtl.gen import params as P
-from rtl.gen.plan import folding_plan
-from golden import atomic
+from qgp.rtl.gen import params as P
+from qgp.rtl.gen.plan import folding_plan
+from qgp.golden import atomic
 
 # Verilator flags every model of a generated top needs (lint, the regression harness): FOLD-1
 # layers carry their weights as Verilog constants, and a dense 48->48 conv1 (the int8 and binary
@@ -162,7 +162,7 @@ def verilog(bundle, layers, name):
 
 def generate(bundle_dir, out_dir, folding=None):
     """Write qgp_net.v, qgp_net.json and the memfiles into ``out_dir``; return the json dict."""
-    from golden.bundle import load_bundle
+    from qgp.golden.bundle import load_bundle
 
     bundle = load_bundle(bundle_dir)
     out_dir = Path(out_dir).resolve()

@@ -3,8 +3,8 @@ throughput (latency 1); reset in the middle of a burst."""
 
 import pytest
 
-from tb.common.passthrough import run_test, test_reset_mid_burst  # noqa: F401  (cocotb tests of this module)
-from tb.common.runner import build_and_test, sources_for
+from qgp.tb.common.passthrough import run_test, test_reset_mid_burst  # noqa: F401  (cocotb tests of this module)
+from qgp.tb.common.runner import build_and_test, sources_for
 
 
 @pytest.mark.parametrize("data_w,depth", [(8, 2), (5, 3), (16, 16)])

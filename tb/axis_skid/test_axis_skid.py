@@ -3,8 +3,8 @@ throughput (latency 1), or one beat every two clocks with HALF = 1; reset in the
 
 import pytest
 
-from tb.common.passthrough import run_test, test_reset_mid_burst  # noqa: F401  (cocotb tests of this module)
-from tb.common.runner import build_and_test, sources_for
+from qgp.tb.common.passthrough import run_test, test_reset_mid_burst  # noqa: F401  (cocotb tests of this module)
+from qgp.tb.common.runner import build_and_test, sources_for
 
 
 @pytest.mark.parametrize("data_w,half", [(1, 0), (8, 0), (33, 0), (8, 1), (33, 1)])

@@ -23,7 +23,7 @@ import sys
 import time
 from pathlib import Path
 
-from tb import regress as R
+from qgp.tb import regress as R
 
 ROOT = R.ROOT
 CLOCK_HZ = 200e6
@@ -217,8 +217,8 @@ def impl_tables(b):
 
 
 def main(argv=None):
-    from golden.bundle import load_bundle
-    from golden.errors import QGPError
+    from qgp.golden.bundle import load_bundle
+    from qgp.golden.errors import QGPError
 
     args = _parser().parse_args(argv)
     only = [p.strip() for p in args.only.split(",") if p.strip()]
@@ -238,15 +238,15 @@ def main(argv=None):
         bundle = load_bundle(args.bundle)
         bench["bundle"] = args.bundle
         if "area" in only:
-            from tb.bench.area import run_area
+            from qgp.tb.bench.area import run_area
 
             t0 = time.time()
             bench["area"] = run_area(bundle, ROOT / "build" / "bench" / "area",
                                      jobs=min(2, args.jobs), co_sample=args.area_co, log=log)
             bench["area"]["wall_s"] = round(time.time() - t0, 1)
         if "regress" in only:
-            from tb.regress.__main__ import _parser as rparser
-            from tb.regress.__main__ import run as rrun
+            from qgp.tb.regress.__main__ import _parser as rparser
+            from qgp.tb.regress.__main__ import run as rrun
 
             ra = rparser().parse_args(["--bundle", args.bundle, "--n", str(args.n),
                                        "--jobs", str(args.jobs)])
@@ -254,17 +254,17 @@ def main(argv=None):
             if bench["regress"]["mismatches"]:
                 rc = 1
         if "simspeed" in only:
-            from tb.bench.simspeed import run_simspeed
+            from qgp.tb.bench.simspeed import run_simspeed
 
-            from tb.bench.simspeed import BASELINE_REV
+            from qgp.tb.bench.simspeed import BASELINE_REV
 
             base = args.sim_baseline or BASELINE_REV
             bench["simspeed"] = run_simspeed(args.bundle, n_verilator=args.sim_n,
                                              n_icarus=args.icarus_n, log=log,
                                              baseline=None if base == "none" else base)
         if "impl" in only:
-            from impl.__main__ import _parser as iparser
-            from impl.__main__ import run as irun
+            from qgp.impl.__main__ import _parser as iparser
+            from qgp.impl.__main__ import run as irun
 
             ia = iparser().parse_args(["--bundle", args.bundle, "--device", args.device,
                                        "--xilinx", "--jobs", str(args.jobs)])
@@ -272,8 +272,8 @@ def main(argv=None):
             rec["problem"] = problem
             bench["impl"] = rec
         if "gate" in only:
-            from tb.regress.__main__ import _parser as rparser
-            from tb.regress.__main__ import run as rrun
+            from qgp.tb.regress.__main__ import _parser as rparser
+            from qgp.tb.regress.__main__ import run as rrun
 
             # the netlist of the plan the impl piece implemented (this run's or the last one's)
             plan = (bench.get("impl") or {}).get("folding_spec")

@@ -31,7 +31,7 @@ from pathlib import Path
 
 import numpy as np
 
-from tb.bench.hardwired import write_hardwired
+from qgp.tb.bench.hardwired import write_hardwired
 
 ROOT = Path(__file__).resolve().parents[2]
 RTL = ROOT / "rtl"
@@ -90,7 +90,7 @@ def _wrapper(top, params, ports, path, rom=None):
     string parameter from its command line); ``ports``: [(name, direction, width)] of ``top``.
     ``rom`` = (port, words, word_width, memfile): that port is driven by a ROM loaded with
     $readmemh (so synthesis sees constant weights) instead of being a port of bench_top."""
-    from rtl.gen.params import verilog_value
+    from qgp.rtl.gen.params import verilog_value
 
     L = ["module bench_top ("]
     L.append(",\n".join(f"    {d} wire [{w - 1}:0] {n}" for n, d, w in ports
@@ -229,7 +229,7 @@ def designs(layer, abits, work, seed=0, co_sample=None):
 
     # the shipped conv core: rtl/conv_qgp.v at PE = CO with the layer's memfiles
     n = min(CO, co_sample.get("qgp_layer_rom", CO))
-    from rtl.gen import params as P
+    from qgp.rtl.gen import params as P
     d = work / "qgp_layer_rom"
     d.mkdir(parents=True, exist_ok=True)
     sub = dict(layer)
@@ -304,7 +304,7 @@ def run_area(bundle, work, jobs=2, co_sample=None, only=None, log=print):
 
 def memory_table(bundle):
     """Weight memory bits per layer (as stored, and with 8-bit dense 3x3 weights)."""
-    from golden.bundle import weight_memory_bits
+    from qgp.golden.bundle import weight_memory_bits
 
     rows = []
     for l in bundle.layers:

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from tb import regress as R
+from qgp.tb import regress as R
 
 ROOT = R.ROOT
 # The revision whose flow (RTL, generator, harness, flags) the simulation speed-up is measured
@@ -31,7 +31,7 @@ BASELINE_REV = "ce950de"
 
 
 def _golden(bundle, x):
-    from golden import model
+    from qgp.golden import model
 
     g = model.run(bundle, x.astype(np.int64), keep_activations=False)
     return np.concatenate([g.logits, g.pred[:, None]], axis=1).astype(np.int64), g
@@ -138,8 +138,8 @@ def run_simspeed(bundle_dir, n_verilator=100, n_icarus=2, work=None, log=print,
                  baseline=BASELINE_REV, configs=None):
     """``configs``: the tb.regress.SIM_CONFIGS to measure (default: SIM_DEFAULT only; the
     baseline revision's flow already stands for the first harness and its flags)."""
-    from golden import datasets
-    from golden.bundle import load_bundle
+    from qgp.golden import datasets
+    from qgp.golden.bundle import load_bundle
 
     bundle = load_bundle(bundle_dir)
     name = bundle.meta.get("dataset") or "fmnist"

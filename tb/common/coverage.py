@@ -188,7 +188,7 @@ class Coverage:
 
     def hook(self, monitor):
         """Called for every new output monitor (StreamTB.new_scoreboard): restart the beat count."""
-        from tb.common.axis import StreamMonitor
+        from qgp.tb.common.axis import StreamMonitor
         if self.kind not in SAMPLED_TOPS:
             return
         self.n_out = 0

@@ -3,7 +3,7 @@ tlast on a frame's last pixel; window beat: tap t, channel i at [(t*C+i)*bits +:
 
 import numpy as np
 
-from tb.common.axis import Beat, pack
+from qgp.tb.common.axis import Beat, pack
 
 
 def pixel_frames(x, bits):

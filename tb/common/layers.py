@@ -7,7 +7,7 @@ import pickle
 
 import numpy as np
 
-from golden.bundle import required_widths, signed_bits, sym_range
+from qgp.golden.bundle import required_widths, signed_bits, sym_range
 
 
 def random_conv_layer(rng, kind, ci, co, h, w, pool=False, in_bits=4, abits=4, wbits=8,

@@ -6,8 +6,8 @@ import random
 
 import cocotb
 
-from tb.common import Beat, backpressure_patterns, idle_patterns
-from tb.common.tb import StreamTB
+from qgp.tb.common import Beat, backpressure_patterns, idle_patterns
+from qgp.tb.common.tb import StreamTB
 
 
 def beats(n, width, seed):

@@ -8,10 +8,10 @@ import cocotb
 from cocotb.clock import Clock
 from cocotb.triggers import RisingEdge
 
-from tb.common import coverage
-from tb.common.axis import (CLK_PERIOD_NS, StreamDriver, StreamMonitor, StreamSink, XZChecker,
+from qgp.tb.common import coverage
+from qgp.tb.common.axis import (CLK_PERIOD_NS, StreamDriver, StreamMonitor, StreamSink, XZChecker,
                             now_cycle)
-from tb.common.scoreboard import BeatScoreboard
+from qgp.tb.common.scoreboard import BeatScoreboard
 
 
 def tb_params():

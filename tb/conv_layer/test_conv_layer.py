@@ -11,13 +11,13 @@ import pytest
 
 import cocotb
 
-from golden import model
-from rtl.gen.params import layer_latency, layer_module, layer_params
-from tb.common import backpressure_patterns, idle_patterns, random_pattern
-from tb.common.frames import channel_fmt, pixel_beats, pixel_frames
-from tb.common.layers import load_layer, random_conv_layer, save_layer
-from tb.common.runner import BUILD, build_and_test, sources_for
-from tb.common.tb import StreamTB
+from qgp.golden import model
+from qgp.rtl.gen.params import layer_latency, layer_module, layer_params
+from qgp.tb.common import backpressure_patterns, idle_patterns, random_pattern
+from qgp.tb.common.frames import channel_fmt, pixel_beats, pixel_frames
+from qgp.tb.common.layers import load_layer, random_conv_layer, save_layer
+from qgp.tb.common.runner import BUILD, build_and_test, sources_for
+from qgp.tb.common.tb import StreamTB
 
 
 def make_io(L, rng, n, fill=None):

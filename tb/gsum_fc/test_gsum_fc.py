@@ -8,13 +8,13 @@ import pytest
 
 import cocotb
 
-from golden import model
-from rtl.gen.params import layer_latency, layer_params
-from tb.common import Beat, backpressure_patterns, idle_patterns, pack
-from tb.common.frames import pixel_frames
-from tb.common.layers import load_layer, random_head_layer, save_layer
-from tb.common.runner import BUILD, build_and_test, sources_for
-from tb.common.tb import StreamTB
+from qgp.golden import model
+from qgp.rtl.gen.params import layer_latency, layer_params
+from qgp.tb.common import Beat, backpressure_patterns, idle_patterns, pack
+from qgp.tb.common.frames import pixel_frames
+from qgp.tb.common.layers import load_layer, random_head_layer, save_layer
+from qgp.tb.common.runner import BUILD, build_and_test, sources_for
+from qgp.tb.common.tb import StreamTB
 
 
 def head_beat(logits, cls, p):
@@ -106,7 +106,7 @@ def test_gsum_fc(ci, k, h, w, extreme, tie, ser):
         L["weight"][1] = L["weight"][0]
         L["weight"][2] = L["weight"][0]
         L["bias"][:] = 7
-        from golden.bundle import required_widths
+        from qgp.golden.bundle import required_widths
         L.update(required_widths(L, 4, 4))
     path = save_layer(L, str(BUILD / "mem" / name / "layer.pkl"))
     params = layer_params(L, 4, 4, str(BUILD / "mem" / name), name, fold=ci if ser else 1)

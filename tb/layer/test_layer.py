@@ -20,13 +20,13 @@ import pytest
 
 import cocotb
 
-from golden import model
-from golden.bundle import load_bundle
-from rtl.gen.params import layer_info
-from tb.common import Beat, pack, random_pattern
-from tb.common.frames import channel_fmt, pixel_beats, pixel_frames
-from tb.common.runner import BUILD, REPO, build_and_test, sources_for
-from tb.common.tb import StreamTB
+from qgp.golden import model
+from qgp.golden.bundle import load_bundle
+from qgp.rtl.gen.params import layer_info
+from qgp.tb.common import Beat, pack, random_pattern
+from qgp.tb.common.frames import channel_fmt, pixel_beats, pixel_frames
+from qgp.tb.common.runner import BUILD, REPO, build_and_test, sources_for
+from qgp.tb.common.tb import StreamTB
 
 SHIPPED = REPO / "models" / "fmnist"
 
@@ -114,7 +114,7 @@ def default_bundle():
 
 
 def synth_bundle(config, seed=0, extreme=False):
-    from golden.synth import random_bundle
+    from qgp.golden.synth import random_bundle
     tag = config if isinstance(config, str) else config.get("name", "cfg")
     d = BUILD / "synth" / f"{tag}_{seed}_{extreme}"
     if not (d / "model.json").exists():
@@ -127,7 +127,7 @@ def fmnist_images(k, shape):
     set is missing."""
     c, h, w = shape
     try:
-        from golden.datasets import load
+        from qgp.golden.datasets import load
         x, _ = load("fmnist", "test")
         if tuple(x.shape[1:]) == (c, h, w):
             return x[:k]
@@ -159,7 +159,7 @@ def run_layer_sim(index, bundle_dir=None, images=2, image_data=None, name=None, 
     for f in out_dir.glob("summary_*.json"):
         f.unlink()
     # folding as the network uses it (rtl.gen.plan, the one owner of folding)
-    from rtl.gen.plan import folding_plan
+    from qgp.rtl.gen.plan import folding_plan
     plan = folding_plan(b, folding)
     L = b.layers[index]
     abits = int(b.meta["abits"])

@@ -7,9 +7,9 @@ import subprocess
 
 import pytest
 
-from rtl.gen.params import verilog_value
-from rtl.gen.top import plan
-from tb.common.runner import BUILD, RTL
+from qgp.rtl.gen.params import verilog_value
+from qgp.rtl.gen.top import plan
+from qgp.tb.common.runner import BUILD, RTL
 
 pytestmark = pytest.mark.skipif(shutil.which("verilator") is None, reason="verilator not installed")
 
@@ -20,8 +20,8 @@ def test_lint_defaults():
 
 
 def test_lint_network_params():
-    from golden.bundle import load_bundle
-    from tb.layer.test_layer import synth_bundle
+    from qgp.golden.bundle import load_bundle
+    from qgp.tb.layer.test_layer import synth_bundle
     b = load_bundle(str(synth_bundle("fmnist")))
     errors = []
     for info in plan(b, str(BUILD / "lint" / "mem")):

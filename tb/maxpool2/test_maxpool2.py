@@ -5,11 +5,11 @@ import pytest
 
 import cocotb
 
-from golden import model
-from tb.common import backpressure_patterns, idle_patterns
-from tb.common.frames import channel_fmt, pixel_beats, pixel_frames
-from tb.common.runner import build_and_test, sources_for
-from tb.common.tb import StreamTB
+from qgp.golden import model
+from qgp.tb.common import backpressure_patterns, idle_patterns
+from qgp.tb.common.frames import channel_fmt, pixel_beats, pixel_frames
+from qgp.tb.common.runner import build_and_test, sources_for
+from qgp.tb.common.tb import StreamTB
 
 
 def make_io(p, rng, n):

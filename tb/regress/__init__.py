@@ -28,8 +28,8 @@ from pathlib import Path
 
 import numpy as np
 
-from golden import atomic
-from rtl.gen.top import VERILATOR_WIDE
+from qgp.golden import atomic
+from qgp.rtl.gen.top import VERILATOR_WIDE
 
 ROOT = Path(__file__).resolve().parents[2]
 HERE = Path(__file__).resolve().parent
@@ -99,7 +99,7 @@ def net_name(bundle_dir, folding=None):
 
 def generate(bundle_dir, out_dir=None, folding=None):
     """Generate qgp_net.v for ``bundle_dir`` and return the net info (qgp_net.json) as a dict."""
-    from rtl.gen.top import generate as gen_top
+    from qgp.rtl.gen.top import generate as gen_top
 
     if out_dir is None:
         out_dir = BUILD / "gen" / net_name(bundle_dir, folding)
@@ -111,7 +111,7 @@ def gate_net(bundle_dir, folding=None, line_bram="auto", log=print):
     flow (impl.flow: yosys 0.70 synth_ecp5 per layer, flattened, ``write_verilog``) with the
     simulation models yosys ships for the ECP5 cells (plus impl/sim/MULT18X18D.v and DP16KD.v,
     for which yosys ships none). Returns a net dict like ``generate``'s, with ``"netlist": "gate"``."""
-    from impl import flow
+    from qgp.impl import flow
 
     name = net_name(bundle_dir, folding)
     ctx = flow.stage(bundle_dir, BUILD / "impl" / "gate" / name, folding=folding)
@@ -119,7 +119,7 @@ def gate_net(bundle_dir, folding=None, line_bram="auto", log=print):
     log(f"gate level: synthesizing {len(ctx['units'])} layers (yosys 0.70 synth_ecp5) ...")
     # the row memories in block RAM as `make impl` puts them (impl's --line-bram; "auto" for
     # DEVICE, default ecp5-85k), so that the netlist simulated is the one implemented
-    from impl.devices import device
+    from qgp.impl.devices import device
     try:
         flow.synth_units_line_bram(ctx, line_bram, device(os.environ.get("DEVICE") or "ecp5-85k"),
                                    jobs=2, log=log)

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from tb import regress as R
+from qgp.tb import regress as R
 
 CLOCK_HZ = 200e6  # nominal clock for images/s
 
@@ -59,7 +59,7 @@ def _parser():
 
 
 def _load_images(args, bundle):
-    from golden.errors import QGPError
+    from qgp.golden.errors import QGPError
 
     inp = bundle.meta["input"]
     shape = (inp["channels"], inp["height"], inp["width"])
@@ -81,7 +81,7 @@ def _load_images(args, bundle):
         rng = np.random.default_rng(args.seed)
         x = rng.integers(0, 256, size=(args.offset + args.n, *shape), dtype=np.uint8)
         return x[args.offset:], None
-    from golden import datasets
+    from qgp.golden import datasets
 
     name = args.data or bundle.meta.get("dataset") or "fmnist"
     x, y = datasets.load(name, "test")
@@ -95,14 +95,14 @@ def _load_images(args, bundle):
 
 
 def run(args, log=print):
-    from golden import model
-    from golden.bundle import load_bundle
+    from qgp.golden import model
+    from qgp.golden.bundle import load_bundle
 
     bundle = load_bundle(args.bundle)
     images, labels = _load_images(args, bundle)
     n = len(images)
     if n == 0:
-        from golden.errors import QGPError
+        from qgp.golden.errors import QGPError
         raise QGPError(args.images_file or "--n", "n", "no images to run")
 
     t0 = time.time()
@@ -194,7 +194,7 @@ def run(args, log=print):
 
 
 def main(argv=None):
-    from golden.errors import QGPError
+    from qgp.golden.errors import QGPError
 
     args = _parser().parse_args(argv)
     try:

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tb import regress as R
+from qgp.tb import regress as R
 
 ROOT = R.ROOT
 WORK = ROOT / "build" / "test_regress"
@@ -24,7 +24,7 @@ LIMIT = 1.05  # cycles_per_image <= LIMIT * H*W
 
 
 def _synth(name, config, seed=0, extreme=False):
-    from golden.synth import random_bundle
+    from qgp.golden.synth import random_bundle
 
     d = WORK / name
     if not (d / "model.json").exists():
@@ -103,7 +103,7 @@ def test_reset_mid_frame_backpressure(net_bundle):
 
 
 def _images_file(name, bundle, kinds):
-    from golden.bundle import load_bundle
+    from qgp.golden.bundle import load_bundle
 
     inp = load_bundle(str(bundle)).meta["input"]
     shape = (inp["channels"], inp["height"], inp["width"])
@@ -185,8 +185,8 @@ def test_zero_slack_ring():
 def test_detects_a_wrong_network():
     """The regression must be able to fail: flip one sign in a generated memfile (read by the
     harness at run time) and the comparison with golden must report mismatches."""
-    from golden import model
-    from golden.bundle import load_bundle
+    from qgp.golden import model
+    from qgp.golden.bundle import load_bundle
 
     b = _synth("synth_tiny", "tiny", seed=4)
     net = R.generate(b, out_dir=WORK / "gen_corrupt")

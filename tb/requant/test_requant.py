@@ -8,10 +8,10 @@ import pytest
 import cocotb
 from cocotb.triggers import Timer
 
-from golden import model
-from golden.thresholds import channel_thresholds, threshold_bits
-from tb.common.runner import build_and_test, sources_for
-from tb.common.tb import tb_params
+from qgp.golden import model
+from qgp.golden.thresholds import channel_thresholds, threshold_bits
+from qgp.tb.common.runner import build_and_test, sources_for
+from qgp.tb.common.tb import tb_params
 
 
 def channels(aw, ab, rng):

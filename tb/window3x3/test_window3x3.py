@@ -7,9 +7,9 @@ import pytest
 
 import cocotb
 
-from tb.common import Beat, backpressure_patterns, idle_patterns, pack
-from tb.common.runner import build_and_test, sources_for
-from tb.common.tb import StreamTB
+from qgp.tb.common import Beat, backpressure_patterns, idle_patterns, pack
+from qgp.tb.common.runner import build_and_test, sources_for
+from qgp.tb.common.tb import StreamTB
 
 
 def frames_and_windows(rng, n, c, bits, h, w):

@@ -1,5 +1,5 @@
-"""cocotb side of tests/ecosystem/test_host.py: stream the bytes qgp_host packed into the
-generated qgp_net (one word per beat, tlast as qgp_host says) and record every raw output beat."""
+"""cocotb side of tests/ecosystem/test_host.py: stream the bytes qgp.host packed into the
+generated qgp_net (one word per beat, tlast as qgp.host says) and record every raw output beat."""
 import json
 import os
 

@@ -8,8 +8,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from golden import datasets
-from golden.errors import QGPError
+from qgp.golden import datasets
+from qgp.golden.errors import QGPError
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -217,7 +217,7 @@ def test_synth_accepts_training_config_files(tmp_path):
                            cwd=ROOT, capture_output=True, text=True, timeout=120)
         assert r.returncode == 0, r.stderr
         meta = json.loads((out / "model.json").read_text())
-        from golden.configs import load_config
+        from qgp.golden.configs import load_config
         tc = load_config(str(ROOT / cfg))
         assert [L.get("out_channels") for L in meta["layers"][:-1]] == [L["out_channels"] for L in tc["layers"]]
         assert meta["layers"][-1]["classes"] == tc["classes"] and meta["input"] == tc["input"]

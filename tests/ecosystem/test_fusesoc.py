@@ -24,7 +24,7 @@ def fusesoc(tmp_path, *args, roots=(), timeout=600):
 
 
 def test_core_lists_exactly_the_rtl_files():
-    from rtl.gen.fusesoc import core_files
+    from qgp.rtl.gen.fusesoc import core_files
     have = core_files((ROOT / "rtl" / "qgp.core").read_text())
     assert have == sorted(p.name for p in (ROOT / "rtl").glob("*.v")), \
         "rtl/qgp.core is out of date: python -m rtl.gen.fusesoc --sync"
@@ -64,7 +64,7 @@ targets:
 
 
 def test_user_core_generates_and_lints_its_network(tmp_path):
-    from golden.synth import random_bundle
+    from qgp.golden.synth import random_bundle
     user = tmp_path / "user"
     user.mkdir()
     random_bundle(user / "bundle", "tiny", seed=4)

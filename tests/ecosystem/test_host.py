@@ -1,4 +1,4 @@
-"""qgp_host: the bytes it packs drive the generated network (cocotb + Icarus, a small synthetic
+"""qgp.host: the bytes it packs drive the generated network (cocotb + Icarus, a small synthetic
 bundle) and the raw output beats it unpacks equal golden's class and logits; byte streams with
 and without 32-bit padding; the packing equals the regression's stream; the CLI."""
 import json
@@ -9,16 +9,16 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-import qgp_host as H
-from golden import model
-from golden.synth import random_bundle
+import qgp.host as H
+from qgp.golden import model
+from qgp.golden.synth import random_bundle
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")
 def net(tmp_path_factory):
-    from rtl.gen.top import generate
+    from qgp.rtl.gen.top import generate
     d = tmp_path_factory.mktemp("host")
     cfg = {"name": "host3", "input": {"channels": 3, "height": 6, "width": 6, "bits": 8}, "abits": 4, "wbits": 8,
            "layers": [{"type": "conv_dense", "out_channels": 4}, {"type": "conv_qgp", "out_channels": 4, "pool": True},
@@ -29,7 +29,7 @@ def net(tmp_path_factory):
 
 
 def test_pack_unpack_against_the_rtl(net):
-    from tb.common.runner import build_and_test
+    from qgp.tb.common.runner import build_and_test
     b, info, d = net
     fmt = H.StreamFormat(d / "gen")  # the folder holding qgp_net.json
     rng = np.random.default_rng(2)
@@ -58,7 +58,7 @@ def test_pack_unpack_against_the_rtl(net):
 
 
 def test_pack_equals_the_regression_stream_and_tlast(net):
-    from tb.regress import images_to_stream
+    from qgp.tb.regress import images_to_stream
     b, info, d = net
     fmt = H.StreamFormat(info)
     x = np.random.default_rng(0).integers(0, 256, (3, 3, 6, 6)).astype(np.uint8)
@@ -78,19 +78,19 @@ def test_cli_pack_and_unpack(net, tmp_path):
     fmt = H.StreamFormat(info)
     x = np.random.default_rng(1).integers(0, 256, (2, 3, 6, 6)).astype(np.uint8)
     np.save(tmp_path / "x.npy", x)
-    r = subprocess.run([sys.executable, "-m", "qgp_host", "pack", "--net", str(d / "gen" / "qgp_net.json"),
+    r = subprocess.run([sys.executable, "-m", "qgp.host", "pack", "--net", str(d / "gen" / "qgp_net.json"),
                         "--images", str(tmp_path / "x.npy"), "--pad32", "--out", str(tmp_path / "in.bin")],
                        cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert r.returncode == 0, r.stderr
     assert (tmp_path / "in.bin").read_bytes() == fmt.pack_images(x, pad_bits=32)
     gold = model.run(b, x)
     (tmp_path / "out.bin").write_bytes(fmt.pack_outputs(gold.pred, gold.logits, pad_bits=32))
-    r = subprocess.run([sys.executable, "-m", "qgp_host", "unpack", "--net", str(d / "gen"),
+    r = subprocess.run([sys.executable, "-m", "qgp.host", "unpack", "--net", str(d / "gen"),
                         "--in", str(tmp_path / "out.bin"), "--pad32"], cwd=ROOT, capture_output=True, text=True,
                        timeout=60)
     assert r.returncode == 0, r.stderr
     lines = r.stdout.splitlines()
     assert lines[1] == f"1 class {gold.pred[1]} logits {' '.join(map(str, gold.logits[1]))}"
-    r = subprocess.run([sys.executable, "-m", "qgp_host", "unpack", "--net", str(tmp_path / "nope.json"),
+    r = subprocess.run([sys.executable, "-m", "qgp.host", "unpack", "--net", str(tmp_path / "nope.json"),
                         "--in", str(tmp_path / "out.bin")], cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert r.returncode == 2 and r.stderr.count("\n") == 1 and "qgp_net.json" in r.stderr

@@ -41,16 +41,28 @@ def test_installed_qgp_eval_matches_golden(venv):
     r = qgp(venv, "eval", "--bundle", str(ROOT / "models" / "fmnist"), "--limit", "200", "--out", "e2.json")
     assert r.returncode == 0, r.stderr[-2000:]
     e = json.loads((venv / "e2.json").read_text())
-    from golden import datasets, model
-    from golden.bundle import load_bundle
+    from qgp.golden import datasets, model
+    from qgp.golden.bundle import load_bundle
     b = load_bundle(ROOT / "models" / "fmnist")
     x, y = datasets.load("fmnist", "test")
     pred = model.run(b, x[:200], keep_activations=False).pred
     assert e["images"] == 200 and e["accuracy"] == float(np.mean(pred == y[:200]))
     assert "T-shirt/top" in r.stdout  # class names in the per-class table
-    site = subprocess.run([str(venv / "venv" / "bin" / "python"), "-c", "import golden; print(golden.__file__)"],
+    site = subprocess.run([str(venv / "venv" / "bin" / "python"), "-c", "import qgp.golden; print(qgp.golden.__file__)"],
                           capture_output=True, text=True, cwd=venv).stdout
     assert str(venv / "venv") in site  # the installed copy ran, not the checkout
+
+
+def test_install_adds_one_top_level_name(venv):
+    """Only ``qgp`` (and its dist-info) lands at the top of site-packages: no ``golden``, ``train``, ``tb``."""
+    py = str(venv / "venv" / "bin" / "python")
+    sp = Path(subprocess.run([py, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+                             capture_output=True, text=True).stdout.strip())
+    ours = sorted(p.name for p in sp.iterdir() if p.name.startswith("qgp") or p.name in
+                  ("golden", "train", "rtl", "tb", "impl"))
+    assert ours == ["qgp", "qgp-0.1.0.dist-info"], ours
+    r = subprocess.run([py, "-c", "import golden"], capture_output=True, text=True, cwd=venv)
+    assert r.returncode != 0 and "No module named 'golden'" in r.stderr
 
 
 def test_installed_gen_finds_the_shipped_verilog(venv):

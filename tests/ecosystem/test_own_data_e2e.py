@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from golden.bundle import load_bundle
+from qgp.golden.bundle import load_bundle
 
 ROOT = Path(__file__).resolve().parents[2]
 

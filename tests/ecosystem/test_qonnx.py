@@ -1,4 +1,4 @@
-"""QONNX export (qgp_qonnx): the shipped bundle's graph, run by QONNX's executor, equals golden
+"""QONNX export (qgp.qonnx): the shipped bundle's graph, run by QONNX's executor, equals golden
 bit for bit on 100 test images at every layer; a changed threshold is caught; synthetic bundles
 with negative multipliers and extreme values; inference cost; what cannot be exported."""
 import json
@@ -10,11 +10,11 @@ import numpy as np
 import pytest
 
 pytest.importorskip("qonnx")
-import qgp_qonnx as Q  # noqa: E402
-from golden import datasets  # noqa: E402
-from golden.bundle import load_bundle  # noqa: E402
-from golden.errors import QGPError  # noqa: E402
-from golden.synth import random_bundle  # noqa: E402
+import qgp.qonnx as Q  # noqa: E402
+from qgp.golden import datasets  # noqa: E402
+from qgp.golden.bundle import load_bundle  # noqa: E402
+from qgp.golden.errors import QGPError  # noqa: E402
+from qgp.golden.synth import random_bundle  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
 SHIPPED = ROOT / "models" / "fmnist"
@@ -22,7 +22,7 @@ SHIPPED = ROOT / "models" / "fmnist"
 
 def test_cli_exports_shipped_bundle_bit_exact_on_100_images(tmp_path):
     out = tmp_path / "fmnist.onnx"
-    r = subprocess.run([sys.executable, "-m", "qgp_qonnx", "--bundle", str(SHIPPED), "--out", str(out),
+    r = subprocess.run([sys.executable, "-m", "qgp.qonnx", "--bundle", str(SHIPPED), "--out", str(out),
                         "--check", "100"], cwd=ROOT, capture_output=True, text=True, timeout=600)
     assert r.returncode == 0, r.stderr
     b = load_bundle(SHIPPED)
@@ -95,7 +95,7 @@ def test_what_cannot_be_exported_is_one_line(tmp_path):
     with pytest.raises(QGPError, match=r"layers\[0\]\.acc_bits"):
         Q.to_qonnx(b)
     out = tmp_path / "x.onnx"
-    r = subprocess.run([sys.executable, "-m", "qgp_qonnx", "--bundle", str(tmp_path / "b"), "--out", str(out),
+    r = subprocess.run([sys.executable, "-m", "qgp.qonnx", "--bundle", str(tmp_path / "b"), "--out", str(out),
                         "--check", "0"], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert r.returncode == 2 and r.stderr.count("\n") == 1 and "cannot export" in r.stderr
     assert "Traceback" not in r.stderr and not out.exists()
@@ -103,7 +103,7 @@ def test_what_cannot_be_exported_is_one_line(tmp_path):
 
 @pytest.mark.parametrize("seed", [0, 1, 2])
 def test_thresholds_equal_requant_on_every_accumulator_value(tmp_path, seed):
-    from golden import model as gmodel
+    from qgp.golden import model as gmodel
     b = random_bundle(tmp_path / "b", "tiny", seed=seed)
     for L in b.layers[:-1]:
         t, neg = Q.requant_thresholds(L, b.meta["abits"])

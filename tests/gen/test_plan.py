@@ -7,10 +7,10 @@ import sys
 
 import pytest
 
-from golden.bundle import load_bundle
-from golden.errors import QGPError
-from rtl.gen.plan import LEAF_BUDGET, FoldingError, folding_plan, lane_leaves, parse_spec
-from rtl.gen.top import generate
+from qgp.golden.bundle import load_bundle
+from qgp.golden.errors import QGPError
+from qgp.rtl.gen.plan import LEAF_BUDGET, FoldingError, folding_plan, lane_leaves, parse_spec
+from qgp.rtl.gen.top import generate
 
 ROOT = __import__("pathlib").Path(__file__).resolve().parents[2]
 SHIPPED = ROOT / "models" / "fmnist"
@@ -116,8 +116,8 @@ def test_fold1_constants_in_source_and_json(tmp_path):
     """FOLD-1 layers get their taps/weights and thresholds as Verilog constants (no memfile),
     written as sized hex into qgp_net.v and qgp_net.json, however wide (a 48-channel conv0 with
     20-bit accumulators has a 14,448-bit TH_VEC: more than Python's 4,300-digit decimal limit)."""
-    from golden.synth import random_bundle
-    from rtl.gen.params import VBits, verilog_value
+    from qgp.golden.synth import random_bundle
+    from qgp.rtl.gen.params import VBits, verilog_value
 
     b = tmp_path / "b"
     random_bundle(str(b), "fmnist", seed=5)

@@ -12,9 +12,9 @@ import sys
 import numpy as np
 import pytest
 
-from golden import bundle as gb
-from golden.errors import QGPError
-from golden.synth import random_bundle
+from qgp.golden import bundle as gb
+from qgp.golden.errors import QGPError
+from qgp.golden.synth import random_bundle
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 

@@ -9,8 +9,8 @@ import zlib
 import numpy as np
 import pytest
 
-from golden import datasets
-from golden.errors import QGPError
+from qgp.golden import datasets
+from qgp.golden.errors import QGPError
 
 FMNIST_DIR = "/usr/share/datasets/fashion-mnist"
 

@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from golden import model
-from golden.synth import random_bundle
+from qgp.golden import model
+from qgp.golden.synth import random_bundle
 
 
 def ref_conv_dense(x, w):

@@ -11,11 +11,11 @@ import sys
 import numpy as np
 import pytest
 
-from golden import bundle as gb
-from golden import model
-from golden.errors import QGPError
-from golden.configs import CONFIG_DIR
-from golden.synth import random_bundle
+from qgp.golden import bundle as gb
+from qgp.golden import model
+from qgp.golden.errors import QGPError
+from qgp.golden.configs import CONFIG_DIR
+from qgp.golden.synth import random_bundle
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 

@@ -7,9 +7,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from golden import model, reference
-from golden.bundle import load_bundle
-from golden.synth import random_bundle
+from qgp.golden import model, reference
+from qgp.golden.bundle import load_bundle
+from qgp.golden.synth import random_bundle
 from test_golden_model import (eq, ref_conv_dense, ref_conv_qgp, ref_gsum_fc,
                                ref_maxpool, ref_predict, ref_requant)
 
@@ -58,7 +58,7 @@ def layer_by_layer(bundle, images):
 
 @pytest.mark.skipif(not FMNIST.exists(), reason="dataset-fashion-mnist not installed (make setup)")
 def test_model_equals_reference_shipped_bundle_real_images():
-    from golden.datasets import load
+    from qgp.golden.datasets import load
     bundle = load_bundle(REPO / "models" / "fmnist")
     images, _ = load("fmnist", "test")
     layer_by_layer(bundle, images[:8])
@@ -83,7 +83,7 @@ def test_model_equals_reference_extreme(tmp_path, extreme):
                              np.random.default_rng(3).integers(0, 256, size=shape)]).astype(np.uint8)
     acts = layer_by_layer(b, images)
     # the worst case is reached: the first layer's accumulator of the all-255 image hits its bound
-    from golden.bundle import worst_case
+    from qgp.golden.bundle import worst_case
     L0 = b.layers[0]
     lo, hi = worst_case(L0, inp["bits"], b.meta["abits"])["acc"]
     acc0 = reference.layer_acc(L0, acts[0][:1])

@@ -6,9 +6,9 @@ shift, bias beyond the output range in both directions)."""
 import numpy as np
 import pytest
 
-from golden import model, synth
-from golden.bundle import load_bundle
-from golden.thresholds import apply_thresholds, layer_thresholds, threshold_bits
+from qgp.golden import model, synth
+from qgp.golden.bundle import load_bundle
+from qgp.golden.thresholds import apply_thresholds, layer_thresholds, threshold_bits
 
 
 def check_layer(layer, abits):

@@ -40,7 +40,7 @@ def _exclusive(name):
 
 @pytest.fixture(scope="module")
 def tiny():
-    from golden.synth import random_bundle
+    from qgp.golden.synth import random_bundle
     d = BUILD / "tiny"
     with _exclusive("tiny"):
         if not (d / "model.json").exists():
@@ -117,7 +117,7 @@ def test_gate_level_regression(tiny, implemented):
     # conv1's window row memories forced into block RAM: DP16KD cells (no read-during-write
     # bypass), simulated with impl/sim/DP16KD.v, against golden
     _gate_regress(tiny, "gate-bram", "conv1")
-    from tb import regress as R
+    from qgp.tb import regress as R
     gate_dir = ROOT / "build" / "impl" / "gate" / R.generate(tiny)["name"]
     stat = json.loads((gate_dir / "work" / "unit_conv1.stat.json").read_text())
     assert stat["design"]["num_cells_by_type"].get("DP16KD", 0) >= 2
@@ -126,8 +126,8 @@ def test_gate_level_regression(tiny, implemented):
 def test_does_not_fit_is_one_line(tiny, implemented, monkeypatch, capsys):
     """A device too small for the design: one line with the numbers, exit 1 (the layers are
     synthesized already: cached)."""
-    import impl.__main__ as M
-    from impl import devices
+    import qgp.impl.__main__ as M
+    from qgp.impl import devices
     small = dict(devices.DEVICES["ecp5-25k"], lut4=100)
     monkeypatch.setitem(devices.DEVICES, "ecp5-25k", small)
     rc = M.main(["--bundle", str(tiny), "--device", "ecp5-25k", "--out",
@@ -145,7 +145,7 @@ def test_bad_arguments(tiny, argv, word):
 
 
 def test_yosys_lint_finds_latches_and_loops(tmp_path):
-    from impl.lint import check
+    from qgp.impl.lint import check
     (tmp_path / "bad.v").write_text(
         "module latchy(input wire en, input wire d, output reg q);\n"
         "always @* begin if (en) q = d; end\nendmodule\n"
@@ -162,7 +162,7 @@ def test_packer_overflow_stops_nextpnr(tmp_path, monkeypatch):
     and wide multiplexers): when nextpnr's packer reports more cells than the device has, the
     flow stops it at once and says by how much (DoesNotFit), instead of waiting for the placer
     to give up. A stand-in nextpnr writes such a log and would then run for a minute."""
-    from impl import devices, flow
+    from qgp.impl import devices, flow
 
     fake = tmp_path / "fake-nextpnr"
     fake.write_text("#!/bin/sh\n"
@@ -186,7 +186,7 @@ def test_packer_overflow_stops_nextpnr(tmp_path, monkeypatch):
 def test_window_unpack_forms_are_equivalent(tmp_path, ci, bits):
     """rtl/window_unpack.v has two forms of the one permutation (the function Icarus simulates,
     the assigns synthesis and Verilator use): yosys proves them equal, bit by bit."""
-    from impl import flow
+    from qgp.impl import flow
     shutil.copyfile(ROOT / "rtl" / "window_unpack.v", tmp_path / "window_unpack.v")
     script = (f"read_verilog -D__ICARUS__ window_unpack.v; chparam -set CI {ci} -set BITS {bits} "
               "window_unpack; proc; rename window_unpack gold; "
@@ -199,7 +199,7 @@ def test_window_unpack_forms_are_equivalent(tmp_path, ci, bits):
 
 
 def test_router_by_design_size():
-    from impl.flow import ROUTER2_FROM_LUT4, choose_router
+    from qgp.impl.flow import ROUTER2_FROM_LUT4, choose_router
     assert choose_router("auto", 6757) == "router1"
     assert choose_router("auto", ROUTER2_FROM_LUT4 + 1) == "router2"
     assert choose_router("router1", 10 * ROUTER2_FROM_LUT4) == "router1"
@@ -208,7 +208,7 @@ def test_router_by_design_size():
 def test_progress_line_quotes_the_placer_and_the_router():
     """The minute-by-minute progress line of a long place and route: the last thing nextpnr said
     about the placer's overlap, an annealing iteration or the router's remaining arcs."""
-    from impl.flow import _progress_line
+    from qgp.impl.flow import _progress_line
     assert _progress_line("Info: Packing IOs..\n") is None
     static = ("Info: iter=10 steplen=0.4\nInfo: overlap: COMB=99.3%, FF=97.9%, RAM=0.0%, MUL=80.0%\n"
               "Info: overlap: COMB=64.2%,  FF=67.2%, RAM=19.4%, MUL=85.1%\n")
@@ -229,7 +229,7 @@ def test_progress_line_quotes_the_placer_and_the_router():
 def test_pnr_timeout_is_one_error(tmp_path, monkeypatch):
     """--pnr-timeout: a place and route that runs past it is stopped with one error line (the
     placer of a nearly full device can run for hours). A stand-in nextpnr sleeps."""
-    from impl import devices, flow
+    from qgp.impl import devices, flow
 
     fake = tmp_path / "fake-nextpnr"
     fake.write_text("#!/bin/sh\nprintf 'Info: Packing IOs..\\n' > pnr.log\nsleep 60\n")
@@ -247,8 +247,8 @@ def test_pnr_timeout_is_one_error(tmp_path, monkeypatch):
 def test_line_bram_choice():
     """Which layers' window row memories go to block RAM: most LUT RAM saved per DP16KD first,
     within the DP16KD the device has left (the shipped network, every layer at PE 1)."""
-    from impl import devices, flow
-    from rtl.gen.top import generate
+    from qgp.impl import devices, flow
+    from qgp.rtl.gen.top import generate
     net = generate(ROOT / "models" / "fmnist", BUILD / "gen-pe1",
                    folding="conv0:1,conv1:1,conv2:1,conv3:1,conv4:1,conv5:1")
     cost = {li["name"]: flow.line_bram_cost(li) for li in net["layers"]}
@@ -272,8 +272,8 @@ def test_line_bram_choice():
 def test_rom_bram_choice():
     """Folded cores' ROMs deeper than ROM_BRAM_MIN_DEPTH words are forced into block RAM, and
     synthesis follows: conv0's weight and threshold ROMs at FOLD 48 become DP16KD."""
-    from impl import flow
-    from rtl.gen.top import generate
+    from qgp.impl import flow
+    from qgp.rtl.gen.top import generate
     net = generate(ROOT / "models" / "fmnist", BUILD / "gen-pe1",
                    folding="conv0:1,conv1:1,conv2:1,conv3:1,conv4:1,conv5:1")
     by = {li["name"]: li for li in net["layers"]}
@@ -295,7 +295,7 @@ def test_rom_bram_choice():
 def test_cell_without_simulation_model_is_one_error(tmp_path):
     """A netlist cell with only a blackbox model would simulate as wrong, not fail: the gate
     flow refuses it with the cell and the layers that use it."""
-    from impl import flow
+    from qgp.impl import flow
     sim = tmp_path / "sim"
     sim.mkdir()
     (sim / "cells_sim.v").write_text("module LUT4(input A, output Z); endmodule\n"
@@ -316,7 +316,7 @@ def test_dp16kd_model_matches_rtl(tmp_path):
     Verilator runs RTL and netlist side by side for 4,000 random cycles. (The tiny network's
     gate-level run covers the 18-bit true-dual-port mode.)"""
     import random
-    from impl import flow
+    from qgp.impl import flow
     rnd = random.Random(1)
     (tmp_path / "rom.mem").write_text("".join(f"{rnd.getrandbits(40):010x}\n" for _ in range(128)))
     (tmp_path / "mem.v").write_text(

@@ -6,7 +6,7 @@ import json
 import pytest
 import yaml
 
-from tb.common import coverage
+from qgp.tb.common import coverage
 
 
 def db(path, hits):

@@ -13,13 +13,13 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from golden import bundle as gbundle
-from golden import model as gmodel
-from golden.errors import QGPError
-from train import compare as tcompare
-from train import export as texport
-from train.model import BinaryConv, DenseConv, FloatConv, QGPConv, QGPNet
-from train.run import split_validation, train
+from qgp.golden import bundle as gbundle
+from qgp.golden import model as gmodel
+from qgp.golden.errors import QGPError
+from qgp.train import compare as tcompare
+from qgp.train import export as texport
+from qgp.train.model import BinaryConv, DenseConv, FloatConv, QGPConv, QGPNet
+from qgp.train.run import split_validation, train
 
 ROOT = Path(__file__).resolve().parents[2]
 PY = sys.executable
@@ -194,7 +194,7 @@ def test_integer_row_exports_and_torch_int_equals_golden(runs, row, tmp_path):
             assert L["wbits"] == {"int8": 8, "binary": 2}[row] and L["in_bits"] == cfg["abits"]
             if row == "binary":
                 assert set(np.unique(L["weight"]).tolist()) == {-1, 1}
-    x = __import__("golden.datasets", fromlist=["load"]).load("fmnist", "test")[0][:48]
+    x = __import__("qgp.golden.datasets", fromlist=["load"]).load("fmnist", "test")[0][:48]
     acts, logits = texport.int_forward(b.layers, x, cfg["abits"])
     g = gmodel.run(b, x)
     assert np.array_equal(logits.numpy(), g.logits)
@@ -257,7 +257,7 @@ def test_compare_driver_writes_table_skips_done_rows_and_refuses_bad_specs(tmp_p
 
 @pytest.mark.parametrize("name", ["cifar10", "cifar100", "svhn"])
 def test_gpu_recipes_keep_the_fmnist_proportions(name):
-    from train.run import load_config
+    from qgp.train.run import load_config
     fm, t = load_config("fmnist")["train"], load_config(name)["train"]
     f = t["epochs"] / fm["epochs"]
     # pruning, binarization and freezing at the same fractions of the run as the shipped recipe:

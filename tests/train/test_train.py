@@ -12,13 +12,13 @@ import numpy as np
 import pytest
 import torch
 
-from golden import bundle as gbundle
-from golden import datasets
-from golden import model as gmodel
-from golden.errors import QGPError
-from train import export as texport
-from train.model import QGPConv, QGPNet
-from train.run import TrainingError, load_config, schedule_state, train
+from qgp.golden import bundle as gbundle
+from qgp.golden import datasets
+from qgp.golden import model as gmodel
+from qgp.golden.errors import QGPError
+from qgp.train import export as texport
+from qgp.train.model import QGPConv, QGPNet
+from qgp.train.run import TrainingError, load_config, schedule_state, train
 
 ROOT = Path(__file__).resolve().parents[2]
 SHIPPED = ROOT / "models" / "fmnist"
@@ -198,7 +198,7 @@ def test_resume_after_sigkill_mid_epoch(tmp_path):
 
 
 def test_nan_loss_stops_and_keeps_checkpoint(tmp_path, monkeypatch):
-    import train.run as trun
+    import qgp.train.run as trun
     real = trun.F.cross_entropy
     calls = {"n": 0}
 

@@ -2,7 +2,7 @@
 
 ``qgp train|export|eval|gen|regress|impl|qonnx [options]`` runs the same entry points the Makefile
 uses (``python -m train``, ``python -m golden``, ``python -m rtl.gen``, ``python -m tb.regress``,
-``python -m impl``, ``python -m qgp_qonnx``); ``qgp COMMAND --help`` lists each one's options.
+``python -m impl``, ``python -m qgp.qonnx``); ``qgp COMMAND --help`` lists each one's options.
 A command whose optional dependencies are not installed says which extra to install, in one line.
 """
 import os
@@ -11,13 +11,13 @@ from pathlib import Path
 
 # subcommand -> (module, argv prefix, what it does, pip extra whose packages it needs)
 COMMANDS = {
-    "train": ("train.__main__", ["train"], "train a config (PyTorch) into a run directory", "train"),
-    "export": ("train.__main__", ["export"], "export a finished run as a bundle", "train"),
-    "eval": ("golden.__main__", ["eval"], "golden integer model of a bundle on its test set", None),
-    "gen": ("rtl.gen.__main__", [], "generate the Verilog network top qgp_net.v from a bundle", None),
-    "regress": ("tb.regress.__main__", [], "Verilator: whole network vs golden, image by image", None),
-    "impl": ("impl.__main__", [], "implementation flow (synthesis, place and route)", "impl"),
-    "qonnx": ("qgp_qonnx.__main__", [], "export a bundle as a QONNX graph and check it vs golden",
+    "train": ("qgp.train.__main__", ["train"], "train a config (PyTorch) into a run directory", "train"),
+    "export": ("qgp.train.__main__", ["export"], "export a finished run as a bundle", "train"),
+    "eval": ("qgp.golden.__main__", ["eval"], "golden integer model of a bundle on its test set", None),
+    "gen": ("qgp.rtl.gen.__main__", [], "generate the Verilog network top qgp_net.v from a bundle", None),
+    "regress": ("qgp.tb.regress.__main__", [], "Verilator: whole network vs golden, image by image", None),
+    "impl": ("qgp.impl.__main__", [], "implementation flow (synthesis, place and route)", "impl"),
+    "qonnx": ("qgp.qonnx.__main__", [], "export a bundle as a QONNX graph and check it vs golden",
               "qonnx"),
 }
 # the third-party module behind each extra: a missing one gives the install hint
@@ -43,7 +43,7 @@ def _installed_defaults(cmd, rest):
         return rest
     cwd = Path.cwd()
     if cmd == "regress":
-        import tb.regress as R
+        import qgp.tb.regress as R
         R.BUILD = cwd / "build"
         R.DEFAULT_BUNDLE = cwd / "models" / "fmnist"
     if cmd == "gen":

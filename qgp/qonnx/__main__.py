@@ -1,4 +1,4 @@
-"""python -m qgp_qonnx --bundle DIR --out FILE.onnx [--check N] [--data SPEC]
+"""python -m qgp.qonnx --bundle DIR --out FILE.onnx [--check N] [--data SPEC]
 
 Export a bundle as a QONNX graph (open it in Netron; `qonnx.util.inference_cost`; FINN, hls4ml),
 then run it with QONNX's executor on N test images and compare every layer, the logits and the
@@ -13,11 +13,11 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 
 def main(argv=None):
-    from golden import datasets
-    from golden.bundle import load_bundle
-    from golden.errors import QGPError
+    from qgp.golden import datasets
+    from qgp.golden.bundle import load_bundle
+    from qgp.golden.errors import QGPError
 
-    ap = argparse.ArgumentParser(prog="python -m qgp_qonnx", description=__doc__.split("\n\n")[1])
+    ap = argparse.ArgumentParser(prog="python -m qgp.qonnx", description=__doc__.split("\n\n")[1])
     ap.add_argument("--bundle", default="models/fmnist", help="bundle directory (default models/fmnist)")
     ap.add_argument("--out", default=None, metavar="FILE.onnx",
                     help="graph to write (default build/qonnx/<bundle name>.onnx)")
@@ -28,7 +28,7 @@ def main(argv=None):
     ap.add_argument("--data-dir", default=None, help="dataset directory")
     args = ap.parse_args(argv)
     try:
-        import qgp_qonnx as Q
+        import qgp.qonnx as Q
         if args.batch < 1 or args.check < 0:
             raise QGPError("--batch/--check", "value", "expected --batch >= 1 and --check >= 0")
         b = load_bundle(args.bundle)

@@ -33,7 +33,7 @@ def load_net(net):
     p = os.fspath(net)
     if os.path.isdir(p):
         p = os.path.join(p, "qgp_net.json")
-    from golden.errors import QGPError
+    from qgp.golden.errors import QGPError
     try:
         with open(p) as f:
             return json.load(f)
@@ -57,7 +57,7 @@ class StreamFormat:
 
     def __init__(self, net):
         n = load_net(net)
-        from golden.errors import QGPError
+        from qgp.golden.errors import QGPError
         try:
             inp = n["input"]
             self.channels, self.height, self.width = int(inp["channels"]), int(inp["height"]), int(inp["width"])

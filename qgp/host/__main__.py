@@ -1,4 +1,4 @@
-"""python -m qgp_host pack|unpack: the host side of the generated network's streams.
+"""python -m qgp.host pack|unpack: the host side of the generated network's streams.
 
 pack:   images (a data set's test split or a .npy) -> the input stream as bytes (a file for a DMA
         engine or a driver), one little-endian word per pixel beat (--pad32: 32-bit words).
@@ -11,12 +11,12 @@ import numpy as np
 
 
 def main(argv=None):
-    from golden import datasets
-    from golden.errors import QGPError
+    from qgp.golden import datasets
+    from qgp.golden.errors import QGPError
 
-    import qgp_host as H
+    import qgp.host as H
 
-    ap = argparse.ArgumentParser(prog="python -m qgp_host", description=__doc__.split("\n\n")[0])
+    ap = argparse.ArgumentParser(prog="python -m qgp.host", description=__doc__.split("\n\n")[0])
     sub = ap.add_subparsers(dest="cmd", required=True)
     p = sub.add_parser("pack", help="images -> input stream bytes")
     p.add_argument("--net", required=True, help="qgp_net.json (or the folder holding it)")
@@ -72,7 +72,7 @@ def main(argv=None):
 
 
 def _write(path, data):
-    from golden import atomic
+    from qgp.golden import atomic
     atomic.write_bytes(path, data)
 
 

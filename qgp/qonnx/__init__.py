@@ -29,7 +29,7 @@ import os
 
 import numpy as np
 
-from golden.errors import QGPError
+from qgp.golden.errors import QGPError
 
 OPSET = 13
 QONNX_DOMAIN = "qonnx.custom_op.general"
@@ -58,7 +58,7 @@ def requant_thresholds(layer, abits):
     ``g(x) = requant(acc)`` is nondecreasing, so ``requant(acc) = #{k : x >= t[o, k]}`` with
     ``t[o, k]`` the smallest x of the declared accumulator range with ``g(x) >= k`` (one past the
     range when there is none). Found by bisection on ``golden.model.requant`` itself."""
-    from golden import model as gmodel
+    from qgp.golden import model as gmodel
 
     rq = layer["requant"]
     m = np.asarray(rq["m"], dtype=np.int64).reshape(-1)
@@ -277,7 +277,7 @@ def check(b, images, model=None):
     """Run the QONNX graph (batch = len(images)) and compare every layer, the logits and the
     class with golden. Returns {"images", "layers": [{"name", "mismatches"}], "logit_mismatches",
     "class_mismatches", "ok"}."""
-    from golden import model as gmodel
+    from qgp.golden import model as gmodel
 
     images = np.asarray(images)
     model = model if model is not None else to_qonnx(b, batch=len(images))

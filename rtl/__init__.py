@@ -1,0 +1,1 @@
+"""The Verilog library (one module per file) and its generator (rtl/gen)."""
