@@ -36,4 +36,40 @@ def load_config(name_or_path: str, _chain: tuple = ()) -> dict:
     for key in ("name", "dataset", "input", "classes", "abits", "wbits", "layers", "train"):
         if key not in cfg:
             raise QGPError(str(p), key, "missing")
+    check_shape(cfg, str(p))
     return cfg
+
+
+def _positive_int(v):
+    return isinstance(v, int) and not isinstance(v, bool) and v >= 1
+
+
+def check_shape(cfg: dict, where: str):
+    """The network shape a config describes, checked once for every reader (train, synth, gen):
+    positive integer sizes, a list of layers, and every 2x2 pool on an even feature map."""
+    inp = cfg["input"]
+    if not isinstance(inp, dict):
+        raise QGPError(where, "input", "expected an object {channels, height, width, bits}")
+    for k in ("channels", "height", "width", "bits"):
+        if not _positive_int(inp.get(k)):
+            raise QGPError(where, f"input.{k}", f"is {inp.get(k)!r}, expected a positive integer")
+    for k in ("classes", "abits", "wbits"):
+        if not _positive_int(cfg[k]):
+            raise QGPError(where, k, f"is {cfg[k]!r}, expected a positive integer")
+    layers = cfg["layers"]
+    if not isinstance(layers, list) or not layers:
+        raise QGPError(where, "layers", "expected a non-empty list of layers")
+    h, w = inp["height"], inp["width"]
+    for i, L in enumerate(layers):
+        if not isinstance(L, dict):
+            raise QGPError(where, f"layers[{i}]", "expected an object {out_channels, pool?}")
+        if not _positive_int(L.get("out_channels")):
+            raise QGPError(where, f"layers[{i}].out_channels", f"is {L.get('out_channels')!r}, expected a positive integer")
+        pool = L.get("pool", False)
+        if not isinstance(pool, bool):
+            raise QGPError(where, f"layers[{i}].pool", f"is {pool!r}, expected true or false")
+        if pool:
+            if h % 2 or w % 2:
+                raise QGPError(where, f"layers[{i}].pool", f"2x2 pool on an odd feature map {h}x{w} "
+                                                          f"(input {inp['height']}x{inp['width']} after the pools before it)")
+            h, w = h // 2, w // 2

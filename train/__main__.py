@@ -16,17 +16,13 @@ def with_data(cfg: dict, spec: str, data_dir=None) -> dict:
     """``cfg`` retargeted to the data set ``spec``: its name (a custom one with an absolute path, so
     that export and eval find it again), input shape and class count come from the data."""
     from qgp.golden import datasets
+    from qgp.golden.configs import check_shape
 
     d = datasets.info(spec, data_dir)
-    h, w = d["height"], d["width"]
-    for i, L in enumerate(cfg["layers"]):
-        if L.get("pool") and (h % 2 or w % 2):
-            raise QGPError(spec, "input", f"{d['height']}x{d['width']} images: layer {i} of config "
-                           f"{cfg['name']} pools a {h}x{w} map (2x2 pooling needs even sizes)")
-        if L.get("pool"):
-            h, w = h // 2, w // 2
-    return dict(cfg, dataset=datasets.canonical(spec), classes=d["classes"],
-                input=dict(cfg["input"], channels=d["channels"], height=d["height"], width=d["width"], bits=8))
+    out = dict(cfg, dataset=datasets.canonical(spec), classes=d["classes"],
+               input=dict(cfg["input"], channels=d["channels"], height=d["height"], width=d["width"], bits=8))
+    check_shape(out, f"{spec} (config {cfg['name']})")
+    return out
 
 
 def main(argv=None):
