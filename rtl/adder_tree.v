@@ -42,6 +42,23 @@ module adder_tree #(
     output wire [OW-1:0] sum
 );
 
+// parameter checks: a broken rule instantiates a module named after it, which does not
+// exist, so elaboration stops with the rule's name in every tool (Icarus, Verilator, yosys)
+generate
+    if (N < 1) begin : g_check_n_must_be_at_least_1
+        N_must_be_at_least_1 N_must_be_at_least_1();
+    end
+    if (IW < 1) begin : g_check_iw_must_be_at_least_1
+        IW_must_be_at_least_1 IW_must_be_at_least_1();
+    end
+    if (OW < 1) begin : g_check_ow_must_be_at_least_1
+        OW_must_be_at_least_1 OW_must_be_at_least_1();
+    end
+    if (REG_EVERY < 0) begin : g_check_reg_every_must_not_be_negative
+        REG_EVERY_must_not_be_negative REG_EVERY_must_not_be_negative();
+    end
+endgenerate
+
 localparam LV = (N > 1) ? $clog2(N) : 0;
 localparam NP = 1 << LV;
 

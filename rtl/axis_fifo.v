@@ -29,6 +29,17 @@ module axis_fifo #(
     output wire              m_axis_tlast
 );
 
+// parameter checks: a broken rule instantiates a module named after it, which does not
+// exist, so elaboration stops with the rule's name in every tool (Icarus, Verilator, yosys)
+generate
+    if (DATA_W < 1) begin : g_check_data_w_must_be_at_least_1
+        DATA_W_must_be_at_least_1 DATA_W_must_be_at_least_1();
+    end
+    if (DEPTH < 2) begin : g_check_depth_must_be_at_least_2
+        DEPTH_must_be_at_least_2 DEPTH_must_be_at_least_2();
+    end
+endgenerate
+
 localparam PTR_W = (DEPTH > 1) ? $clog2(DEPTH) : 1;
 localparam CNT_W = $clog2(DEPTH + 1);
 localparam [31:0] PTR_LAST_32 = DEPTH - 1;

@@ -33,6 +33,14 @@ module axis_skid #(
     output wire              m_axis_tlast
 );
 
+// parameter checks: a broken rule instantiates a module named after it, which does not
+// exist, so elaboration stops with the rule's name in every tool (Icarus, Verilator, yosys)
+generate
+    if (DATA_W < 1) begin : g_check_data_w_must_be_at_least_1
+        DATA_W_must_be_at_least_1 DATA_W_must_be_at_least_1();
+    end
+endgenerate
+
 // beats held (output register + temp slot): what beats in - beats out must equal
 /* verilator lint_off UNUSEDSIGNAL */  // read by the formal checks only
 wire [1:0] f_held;

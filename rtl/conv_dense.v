@@ -69,6 +69,47 @@ module conv_dense #(
     output wire                      m_axis_tlast
 );
 
+// parameter checks: a broken rule instantiates a module named after it, which does not
+// exist, so elaboration stops with the rule's name in every tool (Icarus, Verilator, yosys)
+generate
+    if (CI < 1) begin : g_check_ci_must_be_at_least_1
+        CI_must_be_at_least_1 CI_must_be_at_least_1();
+    end
+    if (CO < 1) begin : g_check_co_must_be_at_least_1
+        CO_must_be_at_least_1 CO_must_be_at_least_1();
+    end
+    if (IN_BITS < 1) begin : g_check_in_bits_must_be_at_least_1
+        IN_BITS_must_be_at_least_1 IN_BITS_must_be_at_least_1();
+    end
+    if (WBITS < 1 || WBITS > 32) begin : g_check_wbits_must_be_1_to_32
+        WBITS_must_be_1_to_32 WBITS_must_be_1_to_32();
+    end
+    if (ABITS < 1) begin : g_check_abits_must_be_at_least_1
+        ABITS_must_be_at_least_1 ABITS_must_be_at_least_1();
+    end
+    if (PE < 1) begin : g_check_pe_must_be_at_least_1
+        PE_must_be_at_least_1 PE_must_be_at_least_1();
+    end
+    if (PE >= 1 && CO % PE != 0) begin : g_check_pe_must_divide_co
+        PE_must_divide_CO PE_must_divide_CO();
+    end
+    if (ACC_W < 1) begin : g_check_acc_w_must_be_at_least_1
+        ACC_W_must_be_at_least_1 ACC_W_must_be_at_least_1();
+    end
+    if (TH_W < ACC_W + 1) begin : g_check_th_w_must_be_at_least_acc_w_plus_1
+        TH_W_must_be_at_least_ACC_W_plus_1 TH_W_must_be_at_least_ACC_W_plus_1();
+    end
+    if (TREE_REG < 0) begin : g_check_tree_reg_must_not_be_negative
+        TREE_REG_must_not_be_negative TREE_REG_must_not_be_negative();
+    end
+    if (PE >= 1 && CO / PE > 1 && W_FILE == "") begin : g_check_w_file_needed_when_fold_above_1
+        W_FILE_needed_when_FOLD_above_1 W_FILE_needed_when_FOLD_above_1();
+    end
+    if (PE >= 1 && CO / PE > 1 && TH_FILE == "") begin : g_check_th_file_needed_when_fold_above_1
+        TH_FILE_needed_when_FOLD_above_1 TH_FILE_needed_when_FOLD_above_1();
+    end
+endgenerate
+
 localparam FOLD = CO / PE;
 localparam FW = (FOLD > 1) ? $clog2(FOLD) : 1;
 localparam NW = 9 * CI;                          // weights per output channel

@@ -72,6 +72,17 @@ module conv_layer #(
     output wire                  m_axis_tlast
 );
 
+// parameter checks: a broken rule instantiates a module named after it, which does not
+// exist, so elaboration stops with the rule's name in every tool (Icarus, Verilator, yosys)
+generate
+    if (FIFO_DEPTH < 2) begin : g_check_fifo_depth_must_be_at_least_2
+        FIFO_DEPTH_must_be_at_least_2 FIFO_DEPTH_must_be_at_least_2();
+    end
+    if (RING != 0 && DENSE != 0) begin : g_check_ring_needs_dense_0
+        RING_needs_DENSE_0 RING_needs_DENSE_0();
+    end
+endgenerate
+
 wire [CI*IN_BITS-1:0]   fifo_tdata;
 wire                  fifo_tvalid, fifo_tready, fifo_tlast;
 wire [((RING != 0) ? 3*CI*IN_BITS + 6 : 9*CI*IN_BITS)-1:0] win_tdata;   // window or column

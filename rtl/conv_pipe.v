@@ -59,6 +59,32 @@ module conv_pipe #(
     output wire                   m_axis_tlast
 );
 
+// parameter checks: a broken rule instantiates a module named after it, which does not
+// exist, so elaboration stops with the rule's name in every tool (Icarus, Verilator, yosys)
+generate
+    if (CO < 1) begin : g_check_co_must_be_at_least_1
+        CO_must_be_at_least_1 CO_must_be_at_least_1();
+    end
+    if (PE < 1) begin : g_check_pe_must_be_at_least_1
+        PE_must_be_at_least_1 PE_must_be_at_least_1();
+    end
+    if (PE >= 1 && CO % PE != 0) begin : g_check_pe_must_divide_co
+        PE_must_divide_CO PE_must_divide_CO();
+    end
+    if (ACC_W < 1) begin : g_check_acc_w_must_be_at_least_1
+        ACC_W_must_be_at_least_1 ACC_W_must_be_at_least_1();
+    end
+    if (ABITS < 1) begin : g_check_abits_must_be_at_least_1
+        ABITS_must_be_at_least_1 ABITS_must_be_at_least_1();
+    end
+    if (DLAT < 0) begin : g_check_dlat_must_not_be_negative
+        DLAT_must_not_be_negative DLAT_must_not_be_negative();
+    end
+    if (FW < 1 || (PE >= 1 && CO / PE > (1 << FW))) begin : g_check_fw_must_hold_the_fold_index
+        FW_must_hold_the_fold_index FW_must_hold_the_fold_index();
+    end
+endgenerate
+
 localparam FOLD = CO / PE;
 localparam [31:0] FLAST_32 = FOLD - 1;
 localparam [FW-1:0] FLAST = FLAST_32[FW-1:0];

@@ -95,6 +95,47 @@ module conv_qgp #(
     output wire                   m_axis_tlast
 );
 
+// parameter checks: a broken rule instantiates a module named after it, which does not
+// exist, so elaboration stops with the rule's name in every tool (Icarus, Verilator, yosys)
+generate
+    if (CI < 1) begin : g_check_ci_must_be_at_least_1
+        CI_must_be_at_least_1 CI_must_be_at_least_1();
+    end
+    if (CO < 1) begin : g_check_co_must_be_at_least_1
+        CO_must_be_at_least_1 CO_must_be_at_least_1();
+    end
+    if (BITS < 1) begin : g_check_bits_must_be_at_least_1
+        BITS_must_be_at_least_1 BITS_must_be_at_least_1();
+    end
+    if (ABITS < 1) begin : g_check_abits_must_be_at_least_1
+        ABITS_must_be_at_least_1 ABITS_must_be_at_least_1();
+    end
+    if (PE < 1) begin : g_check_pe_must_be_at_least_1
+        PE_must_be_at_least_1 PE_must_be_at_least_1();
+    end
+    if (PE >= 1 && CO % PE != 0) begin : g_check_pe_must_divide_co
+        PE_must_divide_CO PE_must_divide_CO();
+    end
+    if (ACC_W < BITS + 1) begin : g_check_acc_w_must_be_at_least_bits_plus_1
+        ACC_W_must_be_at_least_BITS_plus_1 ACC_W_must_be_at_least_BITS_plus_1();
+    end
+    if (TH_W < ACC_W + 2) begin : g_check_th_w_must_be_at_least_acc_w_plus_2
+        TH_W_must_be_at_least_ACC_W_plus_2 TH_W_must_be_at_least_ACC_W_plus_2();
+    end
+    if (TREE_REG < 0) begin : g_check_tree_reg_must_not_be_negative
+        TREE_REG_must_not_be_negative TREE_REG_must_not_be_negative();
+    end
+    if (RING != 0 && PE >= 1 && CO / PE < 2) begin : g_check_ring_needs_fold_at_least_2
+        RING_needs_FOLD_at_least_2 RING_needs_FOLD_at_least_2();
+    end
+    if (PE >= 1 && CO / PE > 1 && TS_FILE == "") begin : g_check_ts_file_needed_when_fold_above_1
+        TS_FILE_needed_when_FOLD_above_1 TS_FILE_needed_when_FOLD_above_1();
+    end
+    if (PE >= 1 && CO / PE > 1 && TH_FILE == "") begin : g_check_th_file_needed_when_fold_above_1
+        TH_FILE_needed_when_FOLD_above_1 TH_FILE_needed_when_FOLD_above_1();
+    end
+endgenerate
+
 localparam FOLD = CO / PE;
 localparam FW = (FOLD > 1) ? $clog2(FOLD) : 1;
 localparam TW = BITS + 1;                        // a signed term x or ~x

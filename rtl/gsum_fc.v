@@ -72,6 +72,38 @@ module gsum_fc #(
     output wire                         m_axis_tlast
 );
 
+// parameter checks: a broken rule instantiates a module named after it, which does not
+// exist, so elaboration stops with the rule's name in every tool (Icarus, Verilator, yosys)
+generate
+    if (CI < 1) begin : g_check_ci_must_be_at_least_1
+        CI_must_be_at_least_1 CI_must_be_at_least_1();
+    end
+    if (K < 2) begin : g_check_k_must_be_at_least_2
+        K_must_be_at_least_2 K_must_be_at_least_2();
+    end
+    if (BITS < 1) begin : g_check_bits_must_be_at_least_1
+        BITS_must_be_at_least_1 BITS_must_be_at_least_1();
+    end
+    if (GSUM_W < BITS) begin : g_check_gsum_w_must_be_at_least_bits
+        GSUM_W_must_be_at_least_BITS GSUM_W_must_be_at_least_BITS();
+    end
+    if (WBITS < 1) begin : g_check_wbits_must_be_at_least_1
+        WBITS_must_be_at_least_1 WBITS_must_be_at_least_1();
+    end
+    if (BIAS_W < 1) begin : g_check_bias_w_must_be_at_least_1
+        BIAS_W_must_be_at_least_1 BIAS_W_must_be_at_least_1();
+    end
+    if (LOGIT_W <= GSUM_W) begin : g_check_logit_w_must_exceed_gsum_w
+        LOGIT_W_must_exceed_GSUM_W LOGIT_W_must_exceed_GSUM_W();
+    end
+    if (WBITS > LOGIT_W && WBITS > BIAS_W) begin : g_check_wbits_must_fit_logit_w_or_bias_w
+        WBITS_must_fit_LOGIT_W_or_BIAS_W WBITS_must_fit_LOGIT_W_or_BIAS_W();
+    end
+    if (K >= 2 && (1 << CLASS_W) < K) begin : g_check_class_w_must_hold_k
+        CLASS_W_must_hold_K CLASS_W_must_hold_K();
+    end
+endgenerate
+
 localparam CW = (CI > 1) ? $clog2(CI) : 1;
 // internal logit width: the bias may be declared wider than the logits (its values fit in
 // LOGIT_W, as every logit does); computing in AW bits keeps every bias bit used

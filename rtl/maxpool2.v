@@ -37,6 +37,29 @@ module maxpool2 #(
     output wire              m_axis_tlast
 );
 
+// parameter checks: a broken rule instantiates a module named after it, which does not
+// exist, so elaboration stops with the rule's name in every tool (Icarus, Verilator, yosys)
+generate
+    if (C < 1) begin : g_check_c_must_be_at_least_1
+        C_must_be_at_least_1 C_must_be_at_least_1();
+    end
+    if (BITS < 1) begin : g_check_bits_must_be_at_least_1
+        BITS_must_be_at_least_1 BITS_must_be_at_least_1();
+    end
+    if (W % 2 != 0) begin : g_check_w_must_be_even
+        W_must_be_even W_must_be_even();
+    end
+    if (H % 2 != 0) begin : g_check_h_must_be_even
+        H_must_be_even H_must_be_even();
+    end
+    if (W < 4) begin : g_check_w_must_be_at_least_4
+        W_must_be_at_least_4 W_must_be_at_least_4();
+    end
+    if (H < 2) begin : g_check_h_must_be_at_least_2
+        H_must_be_at_least_2 H_must_be_at_least_2();
+    end
+endgenerate
+
 localparam PB = C*BITS;
 localparam W2 = W / 2;
 localparam XW = $clog2(W);

@@ -37,6 +37,17 @@ module qgp_lane #(
     output wire [CI*(BITS+1)-1:0]  term
 );
 
+// parameter checks: a broken rule instantiates a module named after it, which does not
+// exist, so elaboration stops with the rule's name in every tool (Icarus, Verilator, yosys)
+generate
+    if (CI < 1) begin : g_check_ci_must_be_at_least_1
+        CI_must_be_at_least_1 CI_must_be_at_least_1();
+    end
+    if (BITS < 1) begin : g_check_bits_must_be_at_least_1
+        BITS_must_be_at_least_1 BITS_must_be_at_least_1();
+    end
+endgenerate
+
 localparam TW = BITS + 1;
 
 genvar gi;

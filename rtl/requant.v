@@ -27,6 +27,20 @@ module requant #(
     output wire [ABITS-1:0]              y
 );
 
+// parameter checks: a broken rule instantiates a module named after it, which does not
+// exist, so elaboration stops with the rule's name in every tool (Icarus, Verilator, yosys)
+generate
+    if (ACC_W < 1) begin : g_check_acc_w_must_be_at_least_1
+        ACC_W_must_be_at_least_1 ACC_W_must_be_at_least_1();
+    end
+    if (ABITS < 1) begin : g_check_abits_must_be_at_least_1
+        ABITS_must_be_at_least_1 ABITS_must_be_at_least_1();
+    end
+    if (TH_W < ACC_W + 1) begin : g_check_th_w_must_be_at_least_acc_w_plus_1
+        TH_W_must_be_at_least_ACC_W_plus_1 TH_W_must_be_at_least_ACC_W_plus_1();
+    end
+endgenerate
+
 localparam NT = (1 << ABITS) - 1;
 
 wire neg = th[NT*TH_W];

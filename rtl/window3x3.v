@@ -76,6 +76,26 @@ module window3x3 #(
     output wire                  m_axis_tlast
 );
 
+// parameter checks: a broken rule instantiates a module named after it, which does not
+// exist, so elaboration stops with the rule's name in every tool (Icarus, Verilator, yosys)
+generate
+    if (C < 1) begin : g_check_c_must_be_at_least_1
+        C_must_be_at_least_1 C_must_be_at_least_1();
+    end
+    if (BITS < 1) begin : g_check_bits_must_be_at_least_1
+        BITS_must_be_at_least_1 BITS_must_be_at_least_1();
+    end
+    if (W < 2) begin : g_check_w_must_be_at_least_2
+        W_must_be_at_least_2 W_must_be_at_least_2();
+    end
+    if (H < 2) begin : g_check_h_must_be_at_least_2
+        H_must_be_at_least_2 H_must_be_at_least_2();
+    end
+    if (LINE_RAM != 0 && W < 4) begin : g_check_line_ram_needs_w_at_least_4
+        LINE_RAM_needs_W_at_least_4 LINE_RAM_needs_W_at_least_4();
+    end
+endgenerate
+
 localparam PB = C*BITS;          // bits per pixel
 localparam N = 2*W + 3;          // virtual shift register entries
 localparam CTR = W + 1;          // centre entry
