@@ -55,7 +55,11 @@ module conv_dense #(
     parameter [CO*CI*9*WBITS-1:0] WVEC = 0,
     parameter W_FILE = "",
     parameter [CO*(((1<<ABITS)-1)*TH_W+1)-1:0] TH_VEC = 0,
-    parameter TH_FILE = ""
+    parameter TH_FILE = "",
+    // synthesis memory style of the folded core's ROMs (g_rom), as conv_qgp's ROM_STYLE
+    /* verilator lint_off UNUSEDPARAM */
+    parameter ROM_STYLE = "auto"
+    /* verilator lint_on UNUSEDPARAM */
 ) (
     input  wire                      clk,
     input  wire                      rst,
@@ -194,8 +198,8 @@ generate
         end
     end else begin : g_rom
         // synchronous-read ROMs addressed one cycle ahead, as in conv_qgp
-        reg [PE*NW*WBITS-1:0] w_mem [0:FOLD-1];
-        reg [PE*QW-1:0]       th_mem [0:FOLD-1];
+        (* ram_style = ROM_STYLE *) reg [PE*NW*WBITS-1:0] w_mem [0:FOLD-1];
+        (* ram_style = ROM_STYLE *) reg [PE*QW-1:0]       th_mem [0:FOLD-1];
         reg [PE*NW*WBITS-1:0] w_q;
         reg [PE*QW-1:0]       th_q;
         initial begin

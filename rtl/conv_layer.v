@@ -58,7 +58,11 @@ module conv_layer #(
     parameter W_FILE = "",
     parameter [CO*(((1<<ABITS)-1)*TH_W+1)-1:0] TH_VEC = 0,
     parameter TH_FILE = "",
-    parameter RING = 0
+    parameter RING = 0,
+    // synthesis memory styles ("auto", "block", "distributed"): the folded core's ROMs
+    // (conv_qgp / conv_dense ROM_STYLE) and the window's row memories (window3x3 LINE_RAM_STYLE)
+    parameter ROM_STYLE = "auto",
+    parameter LINE_RAM_STYLE = "auto"
 ) (
     input  wire                  clk,
     input  wire                  rst,
@@ -100,7 +104,8 @@ axis_fifo #(.DATA_W(CI*IN_BITS), .DEPTH(FIFO_DEPTH)) in_fifo (
     .m_axis_tready(fifo_tready), .m_axis_tlast(fifo_tlast)
 );
 
-window3x3 #(.C(CI), .BITS(IN_BITS), .W(W), .H(H), .COLS(RING)) win (
+window3x3 #(.C(CI), .BITS(IN_BITS), .W(W), .H(H), .COLS(RING),
+            .LINE_RAM_STYLE(LINE_RAM_STYLE)) win (
     .clk(clk), .rst(rst),
     .s_axis_tdata(fifo_tdata), .s_axis_tvalid(fifo_tvalid),
     .s_axis_tready(fifo_tready), .s_axis_tlast(fifo_tlast),
@@ -113,7 +118,8 @@ generate
         conv_dense #(
             .CI(CI), .CO(CO), .IN_BITS(IN_BITS), .WBITS(WBITS), .ACC_W(ACC_W), .TH_W(TH_W),
             .PE(PE), .ABITS(ABITS), .TREE_REG(TREE_REG),
-            .WVEC(WVEC), .W_FILE(W_FILE), .TH_VEC(TH_VEC), .TH_FILE(TH_FILE)
+            .WVEC(WVEC), .W_FILE(W_FILE), .TH_VEC(TH_VEC), .TH_FILE(TH_FILE),
+            .ROM_STYLE(ROM_STYLE)
         ) conv (
             .clk(clk), .rst(rst),
             .s_axis_tdata(win_tdata), .s_axis_tvalid(win_tvalid),
@@ -126,7 +132,7 @@ generate
             .CI(CI), .CO(CO), .BITS(IN_BITS), .ACC_W(ACC_W), .TH_W(TH_W), .PE(PE),
             .ABITS(ABITS), .TREE_REG(TREE_REG),
             .TS_VEC(TS_VEC), .TS_FILE(TS_FILE), .TH_VEC(TH_VEC), .TH_FILE(TH_FILE),
-            .RING(RING)
+            .RING(RING), .ROM_STYLE(ROM_STYLE)
         ) conv (
             .clk(clk), .rst(rst),
             .s_axis_tdata(win_tdata), .s_axis_tvalid(win_tvalid),

@@ -81,7 +81,12 @@ module conv_qgp #(
     parameter TS_FILE = "",
     parameter [CO*(((1<<ABITS)-1)*TH_W+1)-1:0] TH_VEC = 0,
     parameter TH_FILE = "",
-    parameter RING = 0
+    parameter RING = 0,
+    // synthesis memory style of the folded core's ROMs (g_rom): "auto" (the tool decides),
+    // "block", "distributed"; written as their ram_style attribute (read by synthesis only)
+    /* verilator lint_off UNUSEDPARAM */
+    parameter ROM_STYLE = "auto"
+    /* verilator lint_on UNUSEDPARAM */
 ) (
     input  wire                   clk,
     input  wire                   rst,
@@ -178,8 +183,8 @@ generate
         // ROMs with a synchronous read (block RAM where synthesis finds it cheaper), addressed
         // one cycle ahead (conv_pipe fold_nx / s1_fold_nx) so that the registered word is the
         // one of the current fold / stage-1 fold: the same cycle timing as a combinational ROM
-        reg [PE*CI*5-1:0] ts_mem [0:FOLD-1];
-        reg [PE*QW-1:0]   th_mem [0:FOLD-1];
+        (* ram_style = ROM_STYLE *) reg [PE*CI*5-1:0] ts_mem [0:FOLD-1];
+        (* ram_style = ROM_STYLE *) reg [PE*QW-1:0]   th_mem [0:FOLD-1];
         reg [PE*CI*5-1:0] ts_q;
         reg [PE*QW-1:0]   th_q;
         initial begin

@@ -62,7 +62,11 @@ module window3x3 #(
     parameter W = 28,
     parameter H = 28,
     parameter LINE_RAM = (W >= 4) ? 1 : 0,
-    parameter COLS = 0
+    parameter COLS = 0,
+    // synthesis memory style of the two row memories (LINE_RAM): "auto" (the tool decides),
+    // "block" (block RAM, without a read-during-write bypass: never needed, see g_ram),
+    // "distributed"; written as the memories' ram_style attribute
+    parameter LINE_RAM_STYLE = "auto"
 ) (
     input  wire                  clk,
     input  wire                  rst,
@@ -148,7 +152,17 @@ generate
         reg [PB-1:0] e0_reg = {PB{1'b0}};
         // ea_reg / eb_reg: the memories' read registers, no power-up value (like the memories)
         reg [PB-1:0] ea_reg, eb_reg;
+        // no_rw_check with block RAM: a row memory never reads the word it writes in the same
+        // cycle (the write pointer is the previous read pointer, D >= 2 words)
+        // (the parameters are read by synthesis only; a string compares zero-extended)
+        /* verilator lint_off UNUSEDPARAM */
+        /* verilator lint_off WIDTH */
+        localparam NO_RW = (LINE_RAM_STYLE == "block") ? 1 : 0;
+        /* verilator lint_on WIDTH */
+        /* verilator lint_on UNUSEDPARAM */
+        (* ram_style = LINE_RAM_STYLE, no_rw_check = NO_RW *)
         reg [PB-1:0] line_a [0:D-1];                // contents not initialised
+        (* ram_style = LINE_RAM_STYLE, no_rw_check = NO_RW *)
         reg [PB-1:0] line_b [0:D-1];
         reg [AW-1:0] wr_ptr_reg = {AW{1'b0}}, wr_ptr_next;
         reg [AW-1:0] rd_ptr_reg = {{(AW-1){1'b0}}, 1'b1}, rd_ptr_next;
