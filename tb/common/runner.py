@@ -14,6 +14,7 @@ import os
 import sys
 from pathlib import Path
 
+from qgp.rtl.gen import modules
 from cocotb_tools.check_results import get_results
 from cocotb_tools.runner import get_runner
 
@@ -27,20 +28,8 @@ def rtl_sources(*modules):
     return [str(RTL / f"{m}.v") for m in modules]
 
 
-# module -> the rtl modules it instantiates (itself included)
-DEPS = {
-    "axis_skid": ["axis_skid"],
-    "axis_fifo": ["axis_fifo"],
-    "window3x3": ["window3x3"],
-    "requant": ["requant"],
-    "conv_qgp": ["conv_qgp", "conv_pipe", "qgp_lane", "tap_ring", "window_unpack", "adder_tree", "requant"],
-    "conv_dense": ["conv_dense", "conv_pipe", "window_unpack", "adder_tree", "requant"],
-    "maxpool2": ["maxpool2"],
-    "gsum_fc": ["gsum_fc"],
-    "conv_layer": ["conv_layer", "axis_fifo", "window3x3", "conv_qgp", "conv_dense", "conv_pipe", "requant",
-                   "qgp_lane", "tap_ring", "window_unpack", "adder_tree",
-                   "axis_skid", "maxpool2"],
-}
+# module -> the rtl modules it instantiates (itself included), from the Verilog (rtl.gen.modules)
+DEPS = modules.deps()
 
 
 def sources_for(toplevel, extra=()):
