@@ -49,9 +49,8 @@ def _parser():
                     help="stop nextpnr after this many seconds (exit 3, one line; default: none)")
     ap.add_argument("--placer", default=os.environ.get("PLACER") or "static",
                     choices=("heap", "static", "sa"),
-                    help="nextpnr placer (default static, the electrostatic placer: HeAP did "
-                         "not get through its first legalisation of the shipped network in 108 "
-                         "min)")
+                    help="nextpnr placer (default static, the electrostatic placer, which legalises "
+                         "the shipped network's netlist where HeAP does not)")
     ap.add_argument("--router", default=os.environ.get("ROUTER") or "auto",
                     choices=("auto", "router1", "router2"),
                     help="nextpnr router (default auto: router1, nextpnr-ecp5's own, up to "

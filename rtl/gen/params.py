@@ -61,9 +61,9 @@ DEFAULT_TREE_REG = 3
 # takes 3 clocks to write, so below it the layer would not keep one window per FOLD cycles
 RING_MIN_FOLD = 3
 # ... and up to this PE: the tap memories are per lane (one 16-word memory per input channel and
-# lane) while a window register is shared by all lanes; the rate-matched shipped plan with RING
-# at PE 16-32 (11,776 tap memories) took 15 min to build in Verilator (was 3-6) and simulated
-# 4x slower, for LUTs in a plan that does not fit an ECP5 anyway
+# lane) while a window register is shared by all lanes: at high PE the tap memories multiply the
+# memories (11,776 for the shipped rate-matched plan), the Verilator build time and the
+# simulation time, for LUTs in a plan that does not fit an ECP5 anyway
 RING_MAX_PE = 4
 
 MODULES = {"conv_dense": "conv_layer", "conv_qgp": "conv_layer", "gsum_fc": "gsum_fc"}

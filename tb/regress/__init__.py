@@ -40,9 +40,8 @@ DEFAULT_BUNDLE = ROOT / "models" / "fmnist"
 # Simulator build configurations: name -> Verilator flags and the C++ optimisation of the model.
 # Every configuration gives every register a random initial value (--x-initial unique +
 # +verilator+rand+reset+2 at run time) so that the reset, not luck, puts the design in a known
-# state. "v1" is the first harness's configuration, kept selectable (build(net, sim="v1"));
-# `make bench` (tb/bench/simspeed.py) measures the default side by side with the whole flow of an
-# earlier revision (RTL, harness and flags) on the same machine in the same run.
+# state. "v2" (C++ at -O2) is the default; "v1" (-O1) stays selectable (build(net, sim="v1")) and
+# `make bench` (tb/bench/simspeed.py) measures the default against it and an older flow.
 SIM_CONFIGS = {
     "v1": {"verilator": ["-O3", "--x-assign", "unique", "--x-initial", "unique", "-Wno-fatal",
                          "--no-timing", *VERILATOR_WIDE],
@@ -51,23 +50,6 @@ SIM_CONFIGS = {
                          "--no-timing", *VERILATOR_WIDE],
            "cxx": "-O2"},
 }
-# v2: the C++ of the model at -O2 (+3 % per CPU second over -O1 on the earlier RTL). Where the
-# time went and what was done about it (perf on the shipped network, Verilator 5.006):
-# - FOLD-1 thresholds read from a one-word memory: Verilator copied the whole 9,408-bit (conv1)
-#   and 13,728-bit (conv0) word for each of the 2 x 15 x 48 compares, ~2M words per cycle ->
-#   constants in the source (TH_VEC), 8.8 -> 17.6 images/s;
-# - adder trees as one packed vector per level (read-modify-write of wide slices per node) ->
-#   one wire per node (adder_tree.v), 17.6 -> 32.3 images/s;
-# - FOLD-1 taps read from memory and decoded by 9 compares per (out, in) pair -> constants in
-#   the source (TS_VEC: the multiplexers are wires), folded lanes an indexed part-select.
-# - the folded cores' leaf registers (adder_tree LEAF_REG) as one N*IW-bit register per tree:
-#   Verilator assembled the whole leaf word from its parts through growing wide temporaries every
-#   clock -> the two leaves registered inside each level-1 node, 33.3 -> 40.5 images/s.
-# Now (perf, 2026-11-28) the time is spread over the folded lanes' tap selection from the ROM word
-# (conv2..conv5, ~35 %), the window output registers (~12 %) and the requant compares of the
-# folded layers: ~2.6 CPU cycles per leaf operation of ~17,500 leaves per clock. Tried and not
-# kept: C++ -O3 -march=native (-8 %), -fno-dfg (-18 %), one register per window tap (+0.5 %).
-# `make bench` (tb/bench/simspeed.py) measures it against the whole flow of ce950de.
 SIM_DEFAULT = "v2"
 
 
