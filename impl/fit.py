@@ -1,8 +1,9 @@
 """Device fit: the per-layer folding with the highest throughput that fits a device.
 
 Throughput is set by the slowest layer: a plan's cycles per image is
-``max(H0*W0, H*W*FOLD of every conv layer, head)``. For a target of C cycles per image every
-layer may fold as far as ``H*W*FOLD <= C`` allows, which minimizes its area at that throughput.
+``rtl.gen.plan.cycles_per_image`` (the input frame or the slowest layer's ``layer_cycles``). For
+a target of C cycles per image every conv layer may fold as far as ``layer_cycles <= C`` allows
+(``rtl.gen.plan.fold_for_cycles``), which minimizes its area at that throughput.
 The planner walks C = C0, 2*C0, 4*C0, ... (C0 = the rate-matched plan's cycles, the fastest the
 input stream allows) and takes the first C whose predicted resources fit: LUT4 at most
 ``devices.LUT_FILL`` of the device, MULT18X18D and DP16KD within capacity.
@@ -15,7 +16,7 @@ the answer and no model is needed.
 
 from qgp.golden.bundle import load_bundle
 from qgp.impl.devices import LUT_FILL
-from qgp.rtl.gen.plan import fold_within, folding_plan
+from qgp.rtl.gen.plan import fold_for_cycles, folding_plan, layer_cycles
 
 RES = ("lut4", "ff", "dsp", "bram")
 
@@ -38,8 +39,7 @@ def plan_for_cycles(bundle, cycles):
     for L in bundle.layers:
         if L["type"] == "gsum_fc":
             continue
-        co, hw = int(L["out_channels"]), int(L["height"]) * int(L["width"])
-        pe[L["name"]] = co // fold_within(co, cycles // hw)
+        pe[L["name"]] = int(L["out_channels"]) // fold_for_cycles(L, cycles)
     return pe
 
 
@@ -84,8 +84,9 @@ def choose(bundle_dir, out, dev, jobs=2, log=print):
     cands = []
     c = c0
     chosen = None
-    min_cycles = max(int(L["height"]) * int(L["width"]) * int(L["out_channels"])
-                     for L in bundle.layers if L["type"] != "gsum_fc")
+    # every conv layer at PE 1 (FOLD = CO): the most folded plan
+    min_cycles = max(layer_cycles(L, L["out_channels"]) for L in bundle.layers
+                     if L["type"] != "gsum_fc")
     while True:
         pe = plan_for_cycles(bundle, c)
         tot = predict(pe)

@@ -139,6 +139,15 @@ wire [3*PB-1:0] column;
 
 assign s_axis_tready = can_shift;
 
+// no_rw_check of the row memories (g_ram) in block RAM: a row memory never reads the word it
+// writes in the same cycle (the write pointer is the previous read pointer, D >= 2 words). Read
+// by synthesis only (an attribute value); a string compares zero-extended.
+/* verilator lint_off UNUSEDPARAM */
+/* verilator lint_off WIDTH */
+localparam NO_RW = (LINE_RAM_STYLE == "block") ? 1 : 0;
+/* verilator lint_on WIDTH */
+/* verilator lint_on UNUSEDPARAM */
+
 generate
     if (LINE_RAM != 0) begin : g_ram
         // COLS = 0: W-2 words per line memory (entries 2..W-2 / W+2..2W-2) and the registers
@@ -152,14 +161,6 @@ generate
         reg [PB-1:0] e0_reg = {PB{1'b0}};
         // ea_reg / eb_reg: the memories' read registers, no power-up value (like the memories)
         reg [PB-1:0] ea_reg, eb_reg;
-        // no_rw_check with block RAM: a row memory never reads the word it writes in the same
-        // cycle (the write pointer is the previous read pointer, D >= 2 words)
-        // (the parameters are read by synthesis only; a string compares zero-extended)
-        /* verilator lint_off UNUSEDPARAM */
-        /* verilator lint_off WIDTH */
-        localparam NO_RW = (LINE_RAM_STYLE == "block") ? 1 : 0;
-        /* verilator lint_on WIDTH */
-        /* verilator lint_on UNUSEDPARAM */
         (* ram_style = LINE_RAM_STYLE, no_rw_check = NO_RW *)
         reg [PB-1:0] line_a [0:D-1];                // contents not initialised
         (* ram_style = LINE_RAM_STYLE, no_rw_check = NO_RW *)

@@ -21,7 +21,7 @@ API
     sized hex). ``tree_reg`` = TREE_REG, the conv core's adder tree pipelining (a register every
     that many tree levels; default ``DEFAULT_TREE_REG``).
     ``fold`` = FOLD, cycles per pixel of a conv layer (PE = CO / FOLD; a fold that does not
-    divide CO is lowered to the largest divisor of CO below it). ``fifo_depth`` = FIFO_DEPTH of
+    divide CO raises ``rtl.gen.plan.FoldingError`` naming FOLD: ``rtl.gen.plan.check_fold``). ``fifo_depth`` = FIFO_DEPTH of
     the layer's input FIFO (default: ``default_fifo_depth``). A conv_qgp layer at FOLD >=
     ``RING_MIN_FOLD`` and PE <= ``RING_MAX_PE`` gets ``RING = 1`` (``ring_mode``; ``ring`` = 0 / 1
     overrides it, e.g. for a bare conv_qgp fed 9-tap windows): its window is kept in per-channel tap
@@ -52,6 +52,7 @@ import numpy as np
 
 from qgp.golden import atomic
 from qgp.golden.thresholds import layer_thresholds, threshold_bits
+from qgp.rtl.gen.plan import check_fold, serial_head_cycles  # noqa: F401 (serial_head_cycles: API)
 
 # adder tree pipelining of the conv cores (TREE_REG: a register every this many tree levels,
 # 0 = none); chosen by measurement (docs/INTERFACES.md)
@@ -115,13 +116,6 @@ def ring_tap_code(tap):
     dy + 1); a tap above 8 gets ky = 3 (reads 0, as qgp_lane's zero padding)."""
     tap = int(tap)
     return ((tap % 3) << 2 | tap // 3) if 0 <= tap <= 8 else 3
-
-
-def _divisor_at_most(n, f):
-    f = max(1, min(int(f), n))
-    while n % f:
-        f -= 1
-    return f
 
 
 def default_fifo_depth(layer, fold):
@@ -227,7 +221,7 @@ def layer_params(layer, abits, in_bits, out_dir, prefix, fold=1, fifo_depth=None
     if t not in ("conv_dense", "conv_qgp"):
         raise ValueError(f"rtl.gen.params: no RTL module for layer type {t!r}")
     ci, co = int(layer["in_channels"]), int(layer["out_channels"])
-    fold = _divisor_at_most(co, fold)
+    fold = check_fold(layer, fold, prefix)
     if fifo_depth is None:
         fifo_depth = default_fifo_depth(layer, fold)
     p = {
@@ -314,12 +308,6 @@ def ring_latency(params):
     last row; every later window is FOLD-bound (FOLD >= RING_MIN_FOLD), and the columns no
     window uses inside the frame (window3x3 need = 0) are dropped at once."""
     return 5 if int(params.get("RING", 0)) else 0
-
-
-def serial_head_cycles(hw, ci, k):
-    """Cycles per frame of the channel-serial head (gsum_fc SER) in a stream: H*W*CI channel
-    steps, and K clocks with the input held (the last MAC, then the K-1 argmax clocks)."""
-    return int(hw) * int(ci) + int(k)
 
 
 def layer_latency(module, params):

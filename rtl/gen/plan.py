@@ -33,18 +33,28 @@ API
     ``{"name", "type", "pe", "fold", "rate_div"}``; for the head pe = 1 and fold = its cycles
     per pixel: CI (the channel-serial head, gsum_fc SER) when ``head_serial`` says the conv
     layers leave it the time, else 1.
+    Each entry also carries ``"cycles"``: ``layer_cycles`` of the layer at that fold.
 ``head_serial(layer, conv_cycles) -> bool``: a head of H*W pixels takes H*W*CI + K cycles a
-    frame channel-serially (``rtl.gen.params.serial_head_cycles``); it does when that is within the conv layers' cycles per image (so
-    the serial head never lowers the images/s).
+    frame channel-serially (``serial_head_cycles``); it does when that is within the conv
+    layers' cycles per image (so the serial head never lowers the images/s).
 ``parse_spec(spec) -> dict``: {name: pe} from any of the forms above (None -> {}).
 ``spec_string(plan) -> str``: the ``conv0:48,conv1:48,...`` form of a plan (records, CLIs).
+
+Cycles per image (the one owner; rtl.gen.top, impl.fit and qgp_net.json read these):
+``layer_cycles(layer, fold) -> int``: the cycles per image a layer needs at ``fold``: a conv
+    layer H*W*FOLD; the head H*W*CI + K channel-serially (fold > 1), else max(H*W, CI + K) (it
+    accumulates a pixel a clock; its FC and argmax overlap the next frame).
+``cycles_per_image(meta, plan) -> int``: max(H0*W0 of the input, ``"cycles"`` of every layer).
+``fold_for_cycles(layer, cycles) -> int``: the largest FOLD of a conv layer within ``cycles``.
+``largest_divisor(n, limit) -> int``: the one divisor helper (folds are divisors of CO).
+``check_fold(layer, fold, name) -> int``: the fold, or FoldingError naming FOLD when it does
+    not divide CO (rtl.gen.params never lowers a fold silently).
 """
 
 import json
 import os
 
 from qgp.golden.errors import QGPError
-from qgp.rtl.gen.params import serial_head_cycles
 
 
 class FoldingError(QGPError):
@@ -99,9 +109,55 @@ def parse_spec(spec):
     return out
 
 
-def fold_within(co, limit):
-    """The largest FOLD that divides CO and is at most ``limit`` (at least 1)."""
-    return max(f for f in range(1, co + 1) if co % f == 0 and f <= max(1, limit))
+def largest_divisor(n, limit):
+    """The largest divisor of ``n`` that is at most ``limit`` (at least 1)."""
+    n = int(n)
+    limit = max(1, min(int(limit), n))
+    return max(d for d in range(1, limit + 1) if n % d == 0)
+
+
+def check_fold(layer, fold, name=None):
+    """``fold`` (cycles per pixel) of a conv layer as an int; FoldingError naming the FOLD field
+    when it does not divide the layer's output channels."""
+    co = int(layer["out_channels"])
+    try:
+        f = int(fold)
+    except (TypeError, ValueError):
+        f = 0
+    if f < 1 or co % f:
+        raise FoldingError(name or layer.get("name", "layer"), "FOLD",
+                           f"FOLD {fold!r} must divide the layer's {co} output channels "
+                           f"(CO % FOLD == 0, 1 <= FOLD <= {co})")
+    return f
+
+
+def serial_head_cycles(hw, ci, k):
+    """Cycles per frame of the channel-serial head (gsum_fc SER) in a stream: H*W*CI channel
+    steps, and K clocks with the input held (the last MAC, then the K-1 argmax clocks)."""
+    return int(hw) * int(ci) + int(k)
+
+
+def layer_cycles(layer, fold):
+    """Cycles per image ``layer`` needs at ``fold`` (see the module doc)."""
+    hw = int(layer["height"]) * int(layer["width"])
+    if layer["type"] == "gsum_fc":
+        if int(fold) > 1:
+            return serial_head_cycles(hw, layer["in_channels"], layer["classes"])
+        return max(hw, int(layer["in_channels"]) + int(layer["classes"]))
+    return hw * int(fold)
+
+
+def cycles_per_image(meta, plan):
+    """Steady-state cycles between images (input always valid, output always ready) of a
+    ``folding_plan``: the input frame's pixels or the slowest layer's cycles."""
+    inp = meta["input"]
+    return max([int(inp["height"]) * int(inp["width"])] + [int(p["cycles"]) for p in plan])
+
+
+def fold_for_cycles(layer, cycles):
+    """The largest FOLD of a conv layer with ``layer_cycles(layer, FOLD) <= cycles`` (>= 1)."""
+    hw = int(layer["height"]) * int(layer["width"])
+    return largest_divisor(layer["out_channels"], int(cycles) // hw)
 
 
 # the default plan's cap on PE * lane_leaves per layer (see the module docstring)
@@ -118,9 +174,9 @@ def _default_pe(layer, rate_div):
     """The smallest PE that divides CO and keeps CO / PE <= rate_div cycles per pixel, lowered
     to the largest divisor of CO within LEAF_BUDGET leaves (at least 1)."""
     co = int(layer["out_channels"])
-    pe = co // fold_within(co, rate_div)
+    pe = co // largest_divisor(co, rate_div)
     cap = max(1, LEAF_BUDGET // lane_leaves(layer))
-    return max(d for d in range(1, min(pe, cap) + 1) if co % d == 0)
+    return largest_divisor(co, min(pe, cap))
 
 
 def head_serial(layer, conv_cycles):
@@ -148,7 +204,8 @@ def folding_plan(bundle, spec=None):
             if name in want and want[name] != 1:
                 raise FoldingError("FOLDING", name, f"the head ({t}) has no PE to choose")
             fold = int(layer["in_channels"]) if head_serial(layer, cycles) else 1
-            plan.append({"name": name, "type": t, "pe": 1, "fold": fold, "rate_div": rate_div})
+            plan.append({"name": name, "type": t, "pe": 1, "fold": fold, "rate_div": rate_div,
+                         "cycles": layer_cycles(layer, fold)})
             continue
         co = int(layer["out_channels"])
         if name in want:
@@ -158,8 +215,10 @@ def folding_plan(bundle, spec=None):
                                    f"output channels (CO % PE == 0, 1 <= PE <= {co})")
         else:
             pe = _default_pe(layer, rate_div)
-        plan.append({"name": name, "type": t, "pe": pe, "fold": co // pe, "rate_div": rate_div})
-        cycles = max(cycles, int(layer["height"]) * int(layer["width"]) * (co // pe))
+        c = layer_cycles(layer, co // pe)
+        plan.append({"name": name, "type": t, "pe": pe, "fold": co // pe, "rate_div": rate_div,
+                     "cycles": c})
+        cycles = max(cycles, c)
         if layer.get("pool"):
             rate_div *= 4
     return plan
