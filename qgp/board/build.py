@@ -1,0 +1,169 @@
+"""Board builds: the board top's parameters from the network's qgp_net.json, the PLL dividers,
+the Verilator simulation of the board top (``qgp board-sim``) and its bitstream (``make board``).
+
+``BOARDS`` is the one table of the boards: part, top module, pin constraints, oscillator,
+the command that flashes it. The top's parameters are read from the generated network
+(qgp_net.json: input shape and bits, output beat layout) and from the bundle (model.json's
+sha256), never restated.
+"""
+import fcntl
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+HERE = Path(__file__).resolve().parent
+# next to the network's RTL library (rtl/board in a checkout, qgp/rtl/board installed)
+RTL_BOARD = Path(__import__("qgp.rtl", fromlist=["rtl"]).__file__).resolve().parent / "board"
+HARNESS = HERE / "harness.cpp"
+BUILD = ROOT / "build" / "board"
+
+BOARDS = {
+    "ulx3s-85f": {"device": "ecp5-85k", "top": "ulx3s_top", "lpf": "ulx3s.lpf", "osc_hz": 25_000_000,
+                  "flash": ["openFPGALoader", "-b", "ulx3s"], "flash_pkg": "openfpgaloader"},
+}
+BOARD_RTL = ["uart_rx.v", "uart_tx.v", "board_reset.v", "board_proto.v"]
+DEFAULT_BAUD = 3_000_000
+# simulation build: the UART at CLK_HZ / SIM_CPB baud (few clocks per bit keep the simulated
+# link fast), a short power-on reset
+SIM_CPB = 8
+SIM_POR_BITS = 4
+POR_BITS = 16
+
+# ECP5 PLL ranges (Lattice FPGA-TN-02200, EHXPLLL; emard/ulx3s-misc examples/ecp5pll/hdl/sv/ecp5pll.sv
+# lines 40-43: PFD 3.125..400 MHz, VCO 400..800 MHz)
+PFD_MIN_HZ, VCO_MIN_HZ, VCO_MAX_HZ = 3_125_000, 400_000_000, 800_000_000
+
+
+class BoardError(RuntimeError):
+    """A failure of the build (a tool), one line."""
+
+
+def board(name):
+    from qgp.golden.errors import QGPError
+    if name not in BOARDS:
+        raise QGPError("BOARD", name, f"unknown board (one of {', '.join(BOARDS)})")
+    return dict(BOARDS[name], name=name)
+
+
+def choose_pll(osc_hz, max_hz, baud):
+    """The EHXPLLL dividers for the highest output frequency <= ``max_hz`` that is a whole
+    multiple (>= 4) of ``baud`` (so the UART's bit time is exact): {"clk_hz", "CLKI_DIV",
+    "CLKFB_DIV", "CLKOP_DIV", "CLKOP_CPHASE", "vco_hz"}; None if there is none. The VCO is
+    kept nearest 600 MHz; CLKOP_CPHASE = CLKOP_DIV / 2 - 1 as ecppll writes it (e.g.
+    ulx3s-misc examples/oled/hdl/ssd1331_term_verilog/pll.v: CLKOP_DIV 48, CLKOP_CPHASE 23)."""
+    best = None
+    for idiv in range(1, 129):
+        if osc_hz % idiv or osc_hz // idiv < PFD_MIN_HZ:
+            continue
+        for fb in range(1, 81):
+            f = osc_hz // idiv * fb
+            if f > max_hz or f % baud or f // baud < 4:
+                continue
+            for od in range(1, 129):
+                vco = f * od
+                if not VCO_MIN_HZ <= vco <= VCO_MAX_HZ:
+                    continue
+                key = (f, -abs(vco - 600_000_000))
+                if best is None or key > best[0]:
+                    best = (key, {"clk_hz": f, "CLKI_DIV": idiv, "CLKFB_DIV": fb, "CLKOP_DIV": od,
+                                  "CLKOP_CPHASE": od // 2 - 1, "vco_hz": vco})
+    return best[1] if best else None
+
+
+def top_params(net, clk_hz, baud, pll=None, sim=False):
+    """The board top's parameters (name -> Verilog literal) from qgp_net.json ``net``."""
+    inp = net["input"]
+    p = {"C": inp["channels"], "H": inp["height"], "W": inp["width"], "BITS": inp["bits"],
+         "IN_W": inp["tdata_width"], "OUT_W": net["out_width"], "CLASS_W": net["class_w"],
+         "LOGIT_W": net["logit_w"], "K": net["classes"], "CLK_HZ": int(clk_hz), "BAUD": int(baud),
+         "POR_BITS": SIM_POR_BITS if sim else POR_BITS}
+    if pll:
+        p.update({k: pll[k] for k in ("CLKI_DIV", "CLKFB_DIV", "CLKOP_DIV", "CLKOP_CPHASE")})
+    lit = {k: str(int(v)) for k, v in p.items()}
+    lit["BUNDLE_SHA256"] = "256'h" + net["bundle_sha256"]
+    return lit
+
+
+def board_sources():
+    return [RTL_BOARD / f for f in BOARD_RTL] + [RTL_BOARD / "ulx3s_top.v"]
+
+
+# ---------------------------------------------------------------------------------------------
+# Verilator simulation of the board top
+
+def sim_build(net, cpb=SIM_CPB, board_name="ulx3s-85f", jobs=2, log=print, gate_netlist=None):
+    """Build (or reuse, by a content hash) the Verilator harness of the board top around the
+    generated network ``net``; returns (executable, params). ``gate_netlist``: a synthesized
+    netlist of the whole board top (``gate_build``) with its cell models instead of the RTL."""
+    from qgp.tb import regress as R
+    b = board(board_name)
+    pll = choose_pll(b["osc_hz"], _target_hz(), DEFAULT_BAUD)
+    clk_hz = pll["clk_hz"]
+    params = top_params(net, clk_hz, clk_hz // cpb, pll=pll, sim=True)
+    flags = list(R.SIM_CONFIGS[R.SIM_DEFAULT]["verilator"])
+    cxx = R.SIM_CONFIGS[R.SIM_DEFAULT]["cxx"]
+    if gate_netlist is None:
+        srcs = [Path(net["top_file"])] + board_sources() + [RTL_BOARD / "sim" / "EHXPLLL.v"]
+        extra = [a for d in net["include_dirs"] for a in ("-y", d)]
+        deps = [Path(p) for p in net["sources"]] + [Path(p) for p in net["memfiles"]]
+        gflags = [f"-G{k}={v}" for k, v in params.items()]
+    else:
+        srcs = [Path(p) for p in gate_netlist["sources"]]
+        extra = gate_netlist["flags"]
+        deps = []
+        gflags = []   # the parameters are synthesized into the netlist
+    h = hashlib.sha256()
+    h.update(R.verilator_version().encode())
+    h.update(repr((flags, cxx, gflags, extra)).encode())
+    for p in sorted(set(srcs + deps + [HARNESS]), key=str):
+        h.update(str(p).encode())
+        h.update(hashlib.sha256(p.read_bytes()).digest())
+    key = h.hexdigest()[:16]
+    out = BUILD / "sim" / f"obj_{net['name']}{'-gate' if gate_netlist else ''}_{key}"
+    exe = out / "Vulx3s_top_harness"
+    info = {"cpb": cpb, "clk_hz": clk_hz, "params": params}
+    if exe.exists():
+        return exe, info
+    (BUILD / "sim").mkdir(parents=True, exist_ok=True)
+    with open(BUILD / "sim" / f".lock_{key}", "w") as lockf:
+        fcntl.flock(lockf, fcntl.LOCK_EX)
+        if exe.exists():
+            return exe, info
+        tmp = Path(tempfile.mkdtemp(dir=BUILD / "sim", prefix=f".obj_{key}_"))
+        cmd = (["verilator", "--cc", "--exe", "--build", "-j", str(jobs)] + flags
+               + ["--top-module", b["top"], "-Mdir", str(tmp), "-o", exe.name, "-CFLAGS", cxx,
+                  "-MAKEFLAGS", f"OPT_FAST={cxx} OPT_SLOW=-O1"] + extra + gflags
+               + [str(s) for s in srcs] + [str(HARNESS)])
+        log(f"building the board-sim harness ({net['name']}{', gate level' if gate_netlist else ''}, key {key}) ...")
+        t0 = time.time()
+        r = subprocess.run(cmd, capture_output=True, text=True)
+        if r.returncode != 0:
+            shutil.rmtree(tmp, ignore_errors=True)
+            err = [l for l in (r.stdout + r.stderr).splitlines() if "Error" in l or "error" in l]
+            raise BoardError(f"verilator build of the board top failed: "
+                             f"{(err or (r.stdout + r.stderr).splitlines() or ['?'])[0].strip()}")
+        final = Path(tempfile.mkdtemp(dir=BUILD / "sim", prefix=f".exe_{key}_"))
+        shutil.move(str(tmp / exe.name), str(final / exe.name))
+        (final / "build.json").write_text(json.dumps({"key": key, "cmd": cmd,
+                                                      "build_s": round(time.time() - t0, 1)},
+                                                     indent=2) + "\n")
+        shutil.rmtree(tmp, ignore_errors=True)
+        try:
+            os.replace(final, out)
+        except OSError:
+            shutil.rmtree(final, ignore_errors=True)
+        log(f"built in {time.time() - t0:.0f} s")
+    return exe, info
+
+
+def _target_hz():
+    """The clock the network is placed for: FREQ (MHz) if set, else the implementation flow's
+    default (impl.__main__.DEFAULT_FREQ_MHZ)."""
+    from qgp.impl.__main__ import DEFAULT_FREQ_MHZ
+    return int(float(os.environ.get("FREQ") or DEFAULT_FREQ_MHZ) * 1e6)
