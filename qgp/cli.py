@@ -19,15 +19,17 @@ COMMANDS = {
     "impl": ("qgp.impl.__main__", [], "implementation flow (synthesis, place and route)", "impl"),
     "qonnx": ("qgp.qonnx.__main__", [], "export a bundle as a QONNX graph and check it vs golden",
               "qonnx"),
+    "run": ("qgp.board.host", [], "classify images on a board (or board-sim) over its UART", "board"),
+    "board-sim": ("qgp.board.sim", [], "the board top in Verilator behind a pseudo-terminal", None),
 }
 # the third-party module behind each extra: a missing one gives the install hint
 EXTRA_MODULES = {"train": ("torch", "matplotlib"), "qonnx": ("onnx", "qonnx", "onnxruntime"),
-                 "impl": ()}
+                 "impl": (), "board": ("serial",)}
 
 
 def _usage():
     lines = ["usage: qgp COMMAND [options]   (qgp COMMAND --help for the options)", "", "commands:"]
-    lines += [f"  {name:<8} {c[2]}" for name, c in COMMANDS.items()]
+    lines += [f"  {name:<9} {c[2]}" for name, c in COMMANDS.items()]
     return "\n".join(lines)
 
 
