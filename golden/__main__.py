@@ -112,13 +112,6 @@ def memory_summary(b):
     return q, d
 
 
-def write_json_atomic(path, obj):
-    try:
-        atomic.write_text(path, json.dumps(obj, indent=1) + "\n")
-    except OSError as e:
-        raise QGPError(os.path.abspath(path), "file", f"cannot write: {e.strerror or e}") from None
-
-
 def cmd_info(args):
     b = gb.load_bundle(args.bundle)
     m = b.meta
@@ -187,7 +180,7 @@ def cmd_eval(args):
     if d:
         print(f"weight memory of the QGP layers: {q} bits (tap 4 + sign 1 per kernel) vs {d} bits "
               f"with 8-bit dense 3x3 weights: {d / q:.1f}x smaller")
-    write_json_atomic(args.out, {"bundle": b.path, "images": n, "accuracy": accuracy,
+    atomic.write_json(args.out, indent=1, obj={"bundle": b.path, "images": n, "accuracy": accuracy,
                                  "dataset": name, "per_class": per_class, "class_names": names,
                                  "confusion": confusion.tolist(), "seconds": round(dt, 3)})
     print(f"wrote {args.out}")

@@ -1,5 +1,5 @@
-"""Atomic file writes shared by every tool: a temp file in the same folder, then a rename, so a
-kill never leaves a half-written file."""
+"""Atomic file writes shared by every tool (text, bytes, JSON): a temp file in the same folder,
+then a rename, so a kill never leaves a half-written file."""
 import os
 import tempfile
 
@@ -29,3 +29,16 @@ def write_text(path, text):
 def write_bytes(path, data):
     """Write ``data`` (bytes) to ``path`` atomically; returns the absolute path."""
     return _write(path, data, "wb")
+
+
+def write_json(path, obj, indent=2):
+    """Write ``obj`` as JSON (one trailing newline) to ``path`` atomically; a path that cannot be
+    written is a one-line ``QGPError`` naming it."""
+    import json
+
+    from qgp.golden.errors import QGPError
+    try:
+        return write_text(path, json.dumps(obj, indent=indent) + "\n")
+    except OSError as e:
+        raise QGPError(os.path.abspath(os.fspath(path)), "file",
+                       f"cannot write: {e.strerror or e}") from None

@@ -172,14 +172,21 @@ def conv_qgp_acc(x, tap, sign):
     return _conv_gemm(qgp_matrix(tap, sign), np.asarray(x), "ti")  # k = t*CI + i
 
 
-def requant(acc, m, b, shift, abits):
-    """y = clamp((acc * m[o] + b[o]) >> shift, 0, 2^abits - 1), arithmetic (floor) shift."""
+def requant_unclamped(acc, m, b, shift):
+    """(acc * m[o] + b[o]) >> shift, arithmetic (floor) shift, before requant's clamp; acc
+    [N, CO, H, W] (channel o along axis 1)."""
     acc = np.asarray(acc, dtype=np.int64)
     m = np.asarray(m, dtype=np.int64).reshape(1, -1, 1, 1)
     b = np.asarray(b, dtype=np.int64).reshape(1, -1, 1, 1)
     y = acc * m
     y += b
     np.right_shift(y, int(shift), out=y)
+    return y
+
+
+def requant(acc, m, b, shift, abits):
+    """y = clamp((acc * m[o] + b[o]) >> shift, 0, 2^abits - 1), arithmetic (floor) shift."""
+    y = requant_unclamped(acc, m, b, shift)
     np.clip(y, 0, (1 << int(abits)) - 1, out=y)
     return y
 

@@ -15,8 +15,9 @@
       -> ArgMax (ties: lowest index)                                        [class]
 
 The requant ``clamp((acc*m + b) >> shift, 0, 2^abits-1)`` is monotone in acc, so it is exactly a
-MultiThreshold: :func:`requant_thresholds` finds each threshold by bisection on golden's own
-``golden.model.requant`` (no second copy of the formula).
+MultiThreshold: :func:`requant_thresholds` takes golden's thresholds
+(``golden.thresholds.layer_thresholds``, the one derivation the RTL uses too) in MultiThreshold's
+orientation.
 Every value is an integer held in float32 (exact while |acc| < 2^24: checked) and the head runs in
 float64 (exact logits up to 53 bits: checked); what cannot be exported that way is refused with a
 one-line :class:`golden.errors.QGPError`.
@@ -55,29 +56,14 @@ def requant_thresholds(layer, abits):
     """MultiThreshold form of a conv layer's requant: ``(t int64 [CO, 2^abits-1], neg bool [CO])``.
 
     On ``x = -acc`` for the channels with m < 0 (``neg``) and ``x = acc`` otherwise,
-    ``g(x) = requant(acc)`` is nondecreasing, so ``requant(acc) = #{k : x >= t[o, k]}`` with
-    ``t[o, k]`` the smallest x of the declared accumulator range with ``g(x) >= k`` (one past the
-    range when there is none). Found by bisection on ``golden.model.requant`` itself."""
-    from qgp.golden import model as gmodel
+    ``requant(acc) = #{k : x >= t[o, k]}``. From golden's thresholds T
+    (``golden.thresholds.layer_thresholds``: ``requant(acc) = #{k : (acc >= T[k]) xor neg}``):
+    t = T where m >= 0; where m < 0, ``acc >= T[k]`` is "requant(acc) < k", so
+    ``requant(acc) >= k <=> acc <= T[k] - 1 <=> x >= 1 - T[k]``, i.e. t = 1 - T."""
+    from qgp.golden.thresholds import layer_thresholds
 
-    rq = layer["requant"]
-    m = np.asarray(rq["m"], dtype=np.int64).reshape(-1)
-    bias = np.asarray(rq["b"], dtype=np.int64).reshape(-1)
-    levels = (1 << int(abits)) - 1
-    half = 1 << (int(layer["acc_bits"]) - 1)
-    lo, hi = -half, half - 1  # every value of the declared signed accumulator
-    neg = m < 0
-    sgn = np.where(neg, -1, 1).astype(np.int64)[:, None]
-    a = np.repeat(np.where(neg, -hi, lo)[:, None], levels, axis=1).astype(np.int64)
-    end = np.repeat(np.where(neg, -lo, hi)[:, None] + 1, levels, axis=1).astype(np.int64)
-    k = np.arange(1, levels + 1, dtype=np.int64)[None, :]
-    while (a < end).any():  # invariant: the answer lies in [a, end]
-        mid = (a + end) // 2
-        y = gmodel.requant((sgn * mid)[None, :, :, None], m, bias, rq["shift"], abits)[0, :, :, 0]
-        ok = y >= k
-        end = np.where(ok, mid, end)
-        a = np.where(ok, a, mid + 1)
-    return a, neg
+    t, neg = layer_thresholds(layer, abits)
+    return np.where(neg[:, None], 1 - t, t).astype(np.int64), neg
 
 
 def to_qonnx(b, batch=1):

@@ -23,6 +23,7 @@ import sys
 import time
 from pathlib import Path
 
+from qgp.golden import atomic
 from qgp.tb import regress as R
 
 ROOT = R.ROOT
@@ -291,7 +292,7 @@ def main(argv=None):
     except (R.RegressError, RuntimeError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 3
-    R.write_json_atomic(out, bench)
+    atomic.write_json(out, bench)
     print(tables(bench))
     print(f"-> {out}")
     return rc

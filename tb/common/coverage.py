@@ -234,7 +234,9 @@ class Coverage:
             for kind in self.wkinds:
                 sample(_s_dense, kind)
             acc = self.wmat @ win
-        pre = (acc * self.m + self.b) >> self.shift
+        # golden's requant before its clamp (golden.model, the one owner of the formula)
+        from qgp.golden.model import requant_unclamped
+        pre = requant_unclamped(acc[None, :, None, None], self.m, self.b, self.shift)[0, :, 0, 0]
         for v, mv in zip(pre.tolist(), self.m.tolist()):
             outcome = "clamp_low" if v < 0 else ("clamp_high" if v > self.ymax else "in_range")
             sample(_s_requant, outcome, "neg" if mv < 0 else "pos")

@@ -28,7 +28,6 @@ from pathlib import Path
 
 import numpy as np
 
-from qgp.golden import atomic
 from qgp.rtl.gen.top import VERILATOR_WIDE
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -55,10 +54,6 @@ SIM_DEFAULT = "v2"
 
 class RegressError(Exception):
     """A failure of the flow itself (build failed, harness crashed), not a mismatch."""
-
-
-def write_json_atomic(path, obj):
-    atomic.write_text(path, json.dumps(obj, indent=2) + "\n")
 
 
 # ---------------------------------------------------------------------------------------------

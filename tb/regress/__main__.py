@@ -18,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
+from qgp.golden import atomic
 from qgp.tb import regress as R
 
 CLOCK_HZ = 200e6  # nominal clock for images/s
@@ -205,7 +206,7 @@ def main(argv=None):
     except R.RegressError as e:
         print(f"error: {e}", file=sys.stderr)
         return 3
-    R.write_json_atomic(args.out, summary)
+    atomic.write_json(args.out, summary)
     s = summary
     acc = "n/a" if s["accuracy"] is None else f"{s['accuracy']:.4f}"
     print(f"regress: {s['images']} images, {s['mismatches']} mismatches, accuracy {acc}, "
