@@ -1,72 +1,9 @@
-"""``python -m tb.sim_layer [--layer n] [--bundle DIR] [--images k] [--no-stress]``
+"""``python -m tb.sim_layer``: the same as ``python -m tb.layer`` (tb/layer/__main__.py), kept
+as a second name for it."""
 
-Simulates layer n of a bundle (default: models/fmnist, else a synthetic bundle of the fmnist
-shape) on k real Fashion-MNIST test images with cocotb + Icarus against golden, prints beats
-compared, mismatches and cycles per image, and leaves build/sim/layer<n>/results.xml (JUnit, as
-cocotb writes it). Without --layer: every layer. Exit status 0 only if every test passed.
-WAVES=1 dumps an FST (its path is printed)."""
-
-import argparse
-import os
 import sys
-import time
 
-
-def main(argv=None):
-    ap = argparse.ArgumentParser(prog="python -m tb.sim_layer", description=__doc__.split("\n\n")[1])
-    ap.add_argument("--layer", type=int, default=None, help="layer index (default: all layers)")
-    ap.add_argument("--bundle", default=None, help="bundle directory (default: models/fmnist)")
-    ap.add_argument("--images", type=int, default=int(os.environ.get("IMAGES", "2")))
-    ap.add_argument("--folding", default=os.environ.get("FOLDING") or None,
-                    help="PE per layer as for the network ('conv2:8,...' or a JSON file; "
-                    "default: rate-matched, rtl.gen.plan)")
-    ap.add_argument("--no-stress", action="store_true",
-                    help="skip the random valid/ready test (only the exact-timing test)")
-    a = ap.parse_args(argv)
-    if a.images < 1:
-        print("error: --images: must be >= 1", file=sys.stderr)
-        return 2
-
-    from qgp.golden.bundle import load_bundle
-    from qgp.golden.errors import QGPError
-    from qgp.tb.layer.test_layer import default_bundle, run_layer_sim
-
-    bundle = a.bundle or str(default_bundle())
-    from qgp.rtl.gen.plan import folding_plan
-    try:
-        b = load_bundle(bundle)
-        nlayers = len(b.layers)
-        fplan = folding_plan(b, a.folding)
-    except QGPError as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 2
-    layers = range(nlayers) if a.layer is None else [a.layer]
-    if a.layer is not None and not 0 <= a.layer < nlayers:
-        print(f"error: --layer: {a.layer} is not in 0..{nlayers - 1} ({bundle})", file=sys.stderr)
-        return 2
-    ok = True
-    print(f"bundle: {bundle}")
-    for n in layers:
-        t0 = time.time()
-        try:
-            tests, failed, xml, summaries = run_layer_sim(n, bundle, images=a.images,
-                                                          stress=not a.no_stress,
-                                                          folding=a.folding)
-        except (AssertionError, SystemExit) as e:
-            print(f"layer {n}: FAILED ({e})")
-            ok = False
-            continue
-        fp = fplan[n]
-        print(f"layer {n} {fp['name']}: FOLD {fp['fold']} (PE {fp['pe']}), as in the network's "
-              f"folding plan")
-        for s in summaries:
-            print(f"layer {n} ({s['module']}) {s['test']}: {s['images']} images, "
-                  f"{s['beats_compared']} beats compared, {s['mismatches']} mismatches, "
-                  f"{s['cycles_per_image']:.1f} cycles per image")
-        print(f"layer {n}: {tests} tests, {failed} failed, {time.time() - t0:.1f} s -> {xml}")
-        ok = ok and failed == 0
-    return 0 if ok else 1
-
+from qgp.tb.layer.__main__ import main
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(prog="python -m tb.sim_layer"))

@@ -2,11 +2,12 @@
 output of layer n-1 (golden.model.run(...).activations[n]); every output beat is compared with
 golden's activations[n+1] (for the gsum_fc head: logits and predicted class).
 
-Environment (pytest and ``python -m tb.sim_layer``):
+Environment (pytest and ``python -m tb.layer``, which is ``make sim``):
   LAYER=n     layer index in bundle.layers (pytest: default all layers of the small bundles)
   IMAGES=k    images (default 2)
   BUNDLE=dir  bundle (default models/fmnist if it exists, else a synthetic bundle of the fmnist
               shape from golden.synth.random_bundle, cached in build/sim/synth/fmnist)
+  SIM=s       simulator, icarus or verilator (tb.common.runner; ``python -m tb.layer``: verilator)
   WAVES=1     dump an FST
 ``run_layer_sim(...)`` prepares the data (golden), builds and runs; the cocotb tests below run
 inside the simulator and leave a summary.json next to results.xml."""
@@ -142,9 +143,10 @@ def _digest(obj):
 
 
 def run_layer_sim(index, bundle_dir=None, images=2, image_data=None, name=None, stress=True,
-                  results_xml=None, folding=None):
+                  results_xml=None, folding=None, sim=None):
     """Simulate layer ``index`` of a bundle, folded as the network folds it (``folding``: a
-    rtl.gen.plan spec, None = rate-matched); returns (tests, failed, results_xml, summaries)."""
+    rtl.gen.plan spec, None = rate-matched) on ``sim`` (tb.common.runner.simulator); returns
+    (tests, failed, results_xml, summaries)."""
     bundle_dir = Path(bundle_dir or default_bundle())
     b = load_bundle(str(bundle_dir))
     if not 0 <= index < len(b.layers):
@@ -179,7 +181,8 @@ def run_layer_sim(index, bundle_dir=None, images=2, image_data=None, name=None, 
         results_xml=str(results_xml or out_dir / "results.xml"),
         extra_env={"TB_DATA": str(out_dir / "data.npz"), "TB_INFO": json.dumps(tinfo),
                    "TB_SUMMARY_DIR": str(out_dir), "TB_STRESS": "1" if stress else "0"},
-        name=f"{name}_build_{info['module']}_{_digest(info['params'])}")
+        name=f"{name}_build_{info['module']}_{_digest(info['params'])}", sim=sim,
+        public_depth=1)
     summaries = [json.loads(f.read_text()) for f in sorted(out_dir.glob("summary_*.json"))]
     return tests, failed, xml, summaries
 
