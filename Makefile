@@ -7,6 +7,8 @@ N       ?= 1000
 JOBS    ?= $(shell nproc)
 EPOCHS  ?=
 LAYER   ?=
+# SIM=icarus|verilator: make sim's simulator (Verilator: seconds a layer; Icarus: up to an hour)
+SIM     ?= verilator
 DATA    ?=
 # FOLDING=conv2:8,conv3:16 (PE per layer) or FOLDING=plan.json: the one folding plan (rtl.gen.plan),
 # read by gen, lint, sim, regress, bench and impl; default rate-matched
@@ -15,7 +17,7 @@ DEVICE  ?= ecp5-85k
 ifneq ($(strip $(FOLDING)),)
 export FOLDING
 endif
-APT_PKGS := iverilog verilator yosys dataset-fashion-mnist
+APT_PKGS := iverilog verilator yosys liblz4-dev dataset-fashion-mnist
 FMNIST  := /usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz
 SUDO    := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
@@ -28,6 +30,7 @@ help: ## list the targets
 setup: .venv/.stamp ## install Debian packages (only if missing) and the Python venv (idempotent)
 	@missing=""; for t in iverilog verilator yosys; do command -v $$t >/dev/null || missing="$$missing $$t"; done; \
 	[ -f $(FMNIST) ] || missing="$$missing dataset-fashion-mnist"; \
+	[ -f /usr/include/lz4.h ] || missing="$$missing liblz4-dev"; \
 	if [ -n "$$missing" ]; then echo "installing:$$missing"; \
 	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $(APT_PKGS) >/dev/null; fi
 
@@ -62,8 +65,8 @@ lint: setup ## verilator --lint-only -Wall and yosys (latches, loops) on every m
 	$(PY) -m rtl.gen --bundle $(BUNDLE) --out build/gen/lint --lint
 	$(PY) -m impl.lint --bundle $(BUNDLE)
 
-sim: setup ## cocotb + Icarus, layer LAYER of the bundle vs golden (all layers without LAYER)
-	$(PY) -m tb.sim_layer --bundle $(BUNDLE) $(if $(LAYER),--layer $(LAYER))
+sim: setup ## cocotb on SIM (default verilator; SIM=icarus), layer LAYER of the bundle vs golden (all layers without LAYER)
+	$(PY) -m tb.layer --bundle $(BUNDLE) --sim $(SIM) $(if $(LAYER),--layer $(LAYER))
 
 regress: setup ## Verilator, whole network vs golden on N images -> build/regress.json (GATE=1: the synthesized netlist)
 	$(PY) -m tb.regress --bundle $(BUNDLE) $(if $(DATA),--data $(DATA)) --n $(N) --jobs $(JOBS) --out build/regress.json $(if $(filter 1,$(GATE)),--gate)
