@@ -61,8 +61,7 @@ eval: setup ## golden model on the test set -> build/eval.json + build/eval-conf
 	$(PY) -m golden eval --bundle $(BUNDLE) $(if $(DATA),--data $(DATA)) $(if $(filter command line,$(origin N)),--limit $(N)) --out build/eval.json
 
 lint: setup ## verilator --lint-only -Wall and yosys (latches, loops) on every module and the generated top
-	bash rtl/lint.sh
-	$(PY) -m rtl.gen --bundle $(BUNDLE) --out build/gen/lint --lint
+	$(PY) -m rtl.lint --bundle $(BUNDLE)
 	$(PY) -m impl.lint --bundle $(BUNDLE)
 
 sim: setup ## cocotb on SIM (default verilator; SIM=icarus), layer LAYER of the bundle vs golden (all layers without LAYER)

@@ -1,16 +1,8 @@
 #!/bin/sh
-# Lint every module in rtl/ with Verilator -Wall, each as its own top (default parameters).
-# Waivers live in the sources, each with a comment saying why. Exit status != 0 on any warning.
-# Usage: rtl/lint.sh [extra verilator args]   (from anywhere)
-cd "$(dirname "$0")" || exit 2
-status=0
-for f in *.v; do
-    m=${f%.v}
-    if verilator --lint-only -Wall -I. "$@" "$f" --top-module "$m"; then
-        echo "lint ok: $m"
-    else
-        echo "lint FAILED: $m"
-        status=1
-    fi
-done
-exit $status
+# Verilator lint of every module in rtl/ (default parameters): python -m rtl.lint, the one entry
+# (see its --help; --bundle DIR also lints a generated top). Exit status != 0 on any warning.
+# Usage: rtl/lint.sh [--bundle DIR] [extra verilator args]   (from anywhere)
+cd "$(dirname "$0")/.." || exit 2
+PY=${PYTHON:-.venv/bin/python}
+[ -x "$PY" ] || PY=python3
+exec "$PY" -m rtl.lint "$@"

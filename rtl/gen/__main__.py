@@ -8,11 +8,8 @@ traceback)."""
 
 import argparse
 import os
-import subprocess
 import sys
 from pathlib import Path
-
-from qgp.rtl.gen.top import VERILATOR_WIDE
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -48,24 +45,9 @@ def main(argv=None):
 
 
 def lint(info):
-    """verilator --lint-only -Wall on the generated top and on every rtl/bench module."""
-    rtl = ROOT / "rtl"
-    jobs = [("qgp_net", [info["top_file"]], ["-y", str(rtl), *VERILATOR_WIDE])]
-    # bench_adder_tree is recursive by parameter: Verilator elaborates it inside a parent, not
-    # as a top of its own, so it is linted through the cores that use it.
-    bench = sorted(f for f in (rtl / "bench").glob("*.v") if f.stem != "bench_adder_tree")
-    for f in bench:
-        jobs.append((f.stem, [str(f)], ["-y", str(rtl / "bench")]))
-    status = 0
-    for top, files, extra in jobs:
-        r = subprocess.run(["verilator", "--lint-only", "-Wall", *extra, *files,
-                            "--top-module", top], capture_output=True, text=True)
-        if r.returncode:
-            status = 1
-            print(f"lint FAILED: {top}\n{r.stderr[-4000:]}")
-        else:
-            print(f"lint ok: {top}")
-    return status
+    """verilator --lint-only -Wall on the generated top and on every rtl/bench module (rtl.lint)."""
+    from qgp.rtl.lint import lint_network
+    return lint_network(info)
 
 
 if __name__ == "__main__":

@@ -26,7 +26,10 @@ def sync(check_only=False):
     rtl = os.path.join(REPO, "rtl")
     path = os.path.join(rtl, "qgp.core")
     text = open(path).read()
-    want = sorted(f for f in os.listdir(rtl) if f.endswith(".v"))
+    if REPO not in sys.path:
+        sys.path.insert(0, REPO)
+    from qgp.rtl.gen.modules import library   # the one list of the library's modules
+    want = [f"{m}.v" for m in library()]
     have = core_files(text)
     if have == want:
         print(f"{path}: lists the {len(want)} files of rtl/*.v")

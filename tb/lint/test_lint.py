@@ -1,6 +1,6 @@
-"""Verilator --lint-only -Wall: every module with its default parameters (rtl/lint.sh), and the
-layer modules with the parameters rtl.gen.params derives for every layer of a bundle of the
-fmnist shape (the widths a real network uses)."""
+"""Verilator --lint-only -Wall (rtl.lint, the one lint entry): every module with its default
+parameters (rtl/lint.sh), and the layer modules with the parameters rtl.gen.params derives for
+every layer of a bundle of the fmnist shape (the widths a real network uses)."""
 
 import shutil
 import subprocess
@@ -9,6 +9,7 @@ import pytest
 
 from qgp.rtl.gen.params import verilog_value
 from qgp.rtl.gen.top import plan
+from qgp.rtl.lint import verilator
 from qgp.tb.common.runner import BUILD, RTL
 
 pytestmark = pytest.mark.skipif(shutil.which("verilator") is None, reason="verilator not installed")
@@ -26,9 +27,8 @@ def test_lint_network_params():
     errors = []
     for info in plan(b, str(BUILD / "lint" / "mem")):
         m = info["module"]
-        args = [f"-G{k}={verilog_value(v)}" for k, v in info["params"].items()]
-        r = subprocess.run(["verilator", "--lint-only", "-Wall", f"-I{RTL}", *args,
-                            str(RTL / f"{m}.v"), "--top-module", m], capture_output=True, text=True)
-        if r.returncode:
-            errors.append(f"{info['name']} ({m}): {r.stderr[-2000:]}")
+        ok, out = verilator(m, [RTL / f"{m}.v"],
+                            params={k: verilog_value(v) for k, v in info["params"].items()})
+        if not ok:
+            errors.append(f"{info['name']} ({m}): {out[-2000:]}")
     assert not errors, "\n".join(errors)
