@@ -14,6 +14,7 @@ DATA    ?=
 # read by gen, lint, sim, regress, bench and impl; default rate-matched
 FOLDING ?=
 DEVICE  ?= ecp5-85k
+BOARD   ?= ulx3s-85f
 ifneq ($(strip $(FOLDING)),)
 export FOLDING
 endif
@@ -21,7 +22,7 @@ APT_PKGS := iverilog verilator yosys liblz4-dev dataset-fashion-mnist
 FMNIST  := /usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz
 SUDO    := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: help setup demo test test-py train export eval lint sim regress impl compare bench clean formal coverage
+.PHONY: help setup demo test test-py train export eval lint sim regress impl compare bench clean formal coverage board flash
 .DEFAULT_GOAL := help
 
 help: ## list the targets
@@ -87,6 +88,12 @@ formal: setup ## SymbiYosys proofs of the stream blocks (formal/*.sby): table of
 
 bench: setup ## area / throughput / simulation speed -> build/bench.json + markdown table
 	$(PY) -m tb.bench --bundle $(BUNDLE) --out build/bench.json
+
+board: setup ## bitstream of BUNDLE on BOARD (default ulx3s-85f): PLL, UART, protocol, network -> build/board/<BOARD>/qgp.bit + board.json
+	$(PY) -m qgp.board.build --board $(BOARD) --bundle $(BUNDLE)
+
+flash: ## load build/board/<BOARD>/qgp.bit into the board on USB (openFPGALoader -b ulx3s; Debian package openfpgaloader)
+	$(PY) -m qgp.board.build --board $(BOARD) --flash
 
 clean: ## remove build outputs (keeps .venv, runs/ and models/)
 	rm -rf build
