@@ -12,6 +12,7 @@ import json
 import os
 import shutil
 import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -167,3 +168,169 @@ def _target_hz():
     default (impl.__main__.DEFAULT_FREQ_MHZ)."""
     from qgp.impl.__main__ import DEFAULT_FREQ_MHZ
     return int(float(os.environ.get("FREQ") or DEFAULT_FREQ_MHZ) * 1e6)
+
+
+# ---------------------------------------------------------------------------------------------
+# synthesis of the board top (the implementation flow's per-layer units + the board's logic)
+
+def _stage_board(bundle, out, board_name, folding, params_fn, jobs, log):
+    """impl.flow.stage + the layers' synthesis (cached) + the board logic synthesized around a
+    blackbox qgp_net; returns (ctx, board record, params)."""
+    from qgp.impl import flow
+    from qgp.impl.devices import device
+    b = board(board_name)
+    dev = device(b["device"])
+    ctx = flow.stage(bundle, out, folding=folding)
+    net = ctx["net"]
+    log(f"board {board_name}: synthesis of {len(ctx['units'])} layers (yosys synth_ecp5, cached) ...")
+    flow.synth_units_line_bram(ctx, "auto", dev, jobs=jobs, log=log)
+    params = params_fn(net)
+    work = ctx["work"]
+    for f in board_sources():
+        shutil.copyfile(f, work / f.name)
+    shutil.copyfile(RTL_BOARD / b["lpf"], work / b["lpf"])
+    (work / "qgp_net_bb.v").write_text(
+        "(* blackbox *)\nmodule qgp_net (\n"
+        + flow._ports(net["input"]["tdata_width"], net["out_width"]) + "\n);\nendmodule\n")
+    top = b["top"]
+    chp = " ".join(f"-chparam {k} {v}" for k, v in params.items())
+    srcs = " ".join(f.name for f in board_sources())
+    log(f"  synth {top} (UART, protocol, reset, PLL) ...")
+    flow.run_yosys(work, f"read_verilog {srcs} qgp_net_bb.v; hierarchy -top {top} {chp}; "
+                   f"{flow.SYNTH['ecp5'].format(top=top)}; "
+                   f"tee -q -o board_top.stat.json stat -json; select -module {top}; "
+                   "write_json -selected board_top.json", "board_top.log")
+    return ctx, b, dev, params
+
+
+def _assemble_script(ctx, top):
+    from qgp.impl import flow
+    return (flow._read_units(ctx) + "; read_json board_top.json"
+            + f"; read_verilog -defer qgp_net.v; hierarchy -top {top}; flatten; opt_clean; "
+            "tee -q -o assembled.stat.json stat -json")
+
+
+def bitstream_build(bundle, board_name="ulx3s-85f", folding=None, baud=DEFAULT_BAUD, jobs=2,
+                    seed=1, log=print):
+    """``make board``: the board top of ``bundle`` placed, routed and packed for ``board_name``
+    at the PLL's frequency; writes build/board/<board>/qgp.bit and board.json, returns the
+    record (timing_met False: the bitstream is written, the caller fails)."""
+    from qgp.golden import atomic
+    from qgp.golden.errors import QGPError
+    from qgp.impl import flow
+    b = board(board_name)
+    target = _target_hz()
+    pll = choose_pll(b["osc_hz"], target, baud)
+    if pll is None:
+        raise QGPError("BAUD", str(baud), f"no PLL output <= {target / 1e6:g} MHz from "
+                       f"{b['osc_hz'] / 1e6:g} MHz is a multiple (>= 4) of this baud rate")
+    out = BUILD / board_name
+    t0 = time.time()
+    ctx, b, dev, params = _stage_board(
+        bundle, out, board_name, folding, lambda net: top_params(net, pll["clk_hz"], baud, pll),
+        jobs, log)
+    net = ctx["net"]
+    work = ctx["work"]
+    flow.run_yosys(work, _assemble_script(ctx, b["top"]) + f"; select -module {b['top']}; "
+                   "write_json -selected net.json", "assemble.log")
+    if not flow._json_complete(work / "net.json"):
+        raise BoardError("yosys (assemble.log): net.json is not complete JSON")
+    cells = flow.cell_counts(work / "assembled.stat.json")
+    clk_mhz = pll["clk_hz"] / 1e6
+    router = flow.choose_router("auto", cells["lut4"])
+    log(f"place and route ({dev['part']} {dev['package']}, pins {b['lpf']}, {clk_mhz:g} MHz from "
+        f"the PLL: 25 MHz x {pll['CLKFB_DIV']} / {pll['CLKI_DIV']}, {router}) ...")
+    pr = flow.place_and_route(ctx, dev, clk_mhz, seed=seed, log=log, router=router, lpf=b["lpf"])
+    flow.bitstream(ctx, log=log)
+    shutil.copyfile(work / "net.bit", out / "qgp.bit")
+    util = pr.pop("utilization")
+    rec = {"board": board_name, "device": dev["part"], "package": dev["package"],
+           "clock_mhz": clk_mhz, "baud": baud, "timing_met": pr["timing_met"],
+           "fmax_mhz": pr["fmax_mhz"], "freq_target_mhz": pr["freq_target_mhz"],
+           "bundle": str(bundle), "bundle_sha256": net["bundle_sha256"],
+           "folding": net["folding_spec"], "cycles_per_image": net["cycles_per_image"],
+           "images_per_s_onchip": round(pll["clk_hz"] / net["cycles_per_image"], 1),
+           "link_images_per_s_max": round(baud / 10 / (net["frame"] * net["input"]["channels"] + 7), 1),
+           "pll": pll, "top_params": params, "bitstream": str(out / "qgp.bit"),
+           "flash": " ".join(b["flash"] + [str(out / "qgp.bit")]),
+           "utilization": {k: v for k, v in util.items()}, "placer": pr["placer"],
+           "router": pr["router"], "build_s": round(time.time() - t0, 1)}
+    atomic.write_text(out / "board.json", json.dumps(rec, indent=2) + "\n")
+    log(f"board {board_name}: {dev['part']}, {clk_mhz:g} MHz (Fmax {pr['fmax_mhz']:.1f} MHz, timing "
+        f"{'met' if pr['timing_met'] else 'NOT met'}), {baud:,} baud, "
+        f"{util.get('TRELLIS_COMB', {}).get('used', '?')} LUT4 -> {out / 'qgp.bit'}")
+    return rec
+
+
+def gate_build(bundle, folding=None, board_name="ulx3s-85f", cpb=SIM_CPB, jobs=2, log=print):
+    """The synthesized netlist of the whole board top (simulation parameters: the UART at
+    CLK_HZ / cpb, a short power-on reset) for ``sim_build``: {"sources", "flags"}."""
+    from qgp.impl import flow
+    from qgp.tb import regress as R
+    b = board(board_name)
+    pll = choose_pll(b["osc_hz"], _target_hz(), DEFAULT_BAUD)
+    name = R.net_name(bundle, folding)
+    ctx, b, dev, params = _stage_board(
+        bundle, BUILD / "gate" / f"{name}-cpb{cpb}", board_name, folding,
+        lambda net: top_params(net, pll["clk_hz"], pll["clk_hz"] // cpb, pll, sim=True), jobs, log)
+    work = ctx["work"]
+    flow.run_yosys(work, _assemble_script(ctx, b["top"]) + f"; select -module {b['top']}; "
+                   "write_verilog -selected -noattr board_gate.v", "board_gate.log")
+    sim = flow.stage_sim_models(work / "ecp5_sim")
+    models = [sim / "cells_sim.v", *flow.SIM_MODELS, RTL_BOARD / "sim" / "EHXPLLL.v"]
+    return {"sources": [work / "board_gate.v", *models],
+            "flags": [f"-I{sim}", "-Wno-MODDUP", "-Wno-TIMESCALEMOD", "-Wno-lint", "-Wno-style"]}
+
+
+def flash(board_name="ulx3s-85f"):
+    """``make flash``: openFPGALoader with the board's bitstream (exit status of the loader)."""
+    b = board(board_name)
+    bit = BUILD / board_name / "qgp.bit"
+    if not shutil.which(b["flash"][0]):
+        print(f"error: {b['flash'][0]} not found: install it (Debian: apt-get install "
+              f"{b['flash_pkg']}) and connect the board over USB", file=sys.stderr)
+        return 2
+    if not bit.exists():
+        print(f"error: {bit}: no bitstream (make board BOARD={board_name} first)", file=sys.stderr)
+        return 2
+    return subprocess.call(b["flash"] + [str(bit)])
+
+
+def main(argv=None):
+    """python -m qgp.board.build [--board B] [--bundle DIR] [--baud R] [--flash]"""
+    import argparse
+    from qgp.golden.errors import QGPError
+    from qgp.impl.flow import ImplError
+    ap = argparse.ArgumentParser(prog="python -m qgp.board.build",
+                                 description="Bitstream of the board top (make board): "
+                                 "build/board/<board>/qgp.bit and board.json; --flash loads it "
+                                 "(make flash). FREQ=MHz caps the PLL's frequency (default the "
+                                 "implementation flow's).")
+    ap.add_argument("--board", default=os.environ.get("BOARD") or "ulx3s-85f", choices=sorted(BOARDS))
+    ap.add_argument("--bundle", default=str(ROOT / "models" / "fmnist"), help="bundle directory")
+    ap.add_argument("--baud", type=int, default=DEFAULT_BAUD, help="UART bit rate (default 3000000)")
+    ap.add_argument("--folding", default=os.environ.get("FOLDING") or None)
+    ap.add_argument("--jobs", type=int, default=os.cpu_count() or 2)
+    ap.add_argument("--seed", type=int, default=1, help="nextpnr placement seed")
+    ap.add_argument("--flash", action="store_true", help="load the built bitstream (openFPGALoader)")
+    args = ap.parse_args(argv)
+    if args.flash:
+        return flash(args.board)
+    try:
+        rec = bitstream_build(args.bundle, args.board, folding=args.folding, baud=args.baud,
+                              jobs=args.jobs, seed=args.seed, log=lambda s: print(s, flush=True))
+    except QGPError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    except (ImplError, BoardError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 3
+    if not rec["timing_met"]:
+        print(f"board: timing not met: Fmax {rec['fmax_mhz']:.1f} MHz < {rec['clock_mhz']:g} MHz "
+              "(FREQ= a lower PLL frequency)", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
