@@ -109,7 +109,7 @@ def test_validation_split_is_fixed_disjoint_and_sized():
 
 
 def test_shipped_specs_differ_only_in_the_3x3_convs():
-    for name in ("short", "full"):
+    for name in ("narrow", "short", "full"):
         spec = tcompare.load_spec(name)
         names = [r["name"] for r in spec["rows"]]
         assert names[:1] == ["qgp"] and set(names) == {"float", "int8", "binary", "qgp", "qgp-random",
@@ -124,13 +124,22 @@ def test_shipped_specs_differ_only_in_the_3x3_convs():
             assert a == b, row["name"]  # network, activations, augmentation, optimizer, schedule
             if cfg["conv"] != "qgp":
                 assert cfg["train"]["prune"] == ref["train"]["prune"]
-    short = tcompare.row_config(tcompare.load_spec("short"), {"name": "qgp"})
     full = tcompare.row_config(tcompare.load_spec("full"), {"name": "qgp"})
-    # the short schedule is the full one compressed in proportion to the epochs
-    f = full["train"]["epochs"] / short["train"]["epochs"]
-    for key in ("binarize_epoch", "freeze_epoch"):
-        assert short["train"][key] * f == pytest.approx(full["train"][key])
-    assert [e * f for e in short["train"]["prune"]["at_epoch"]] == pytest.approx(full["train"]["prune"]["at_epoch"])
+    for name in ("short", "narrow"):
+        short = tcompare.row_config(tcompare.load_spec(name), {"name": "qgp"})
+        # the CPU schedules are the full one compressed in proportion to the epochs
+        f = full["train"]["epochs"] / short["train"]["epochs"]
+        for key in ("binarize_epoch", "freeze_epoch"):
+            assert short["train"][key] * f == pytest.approx(full["train"][key])
+        assert [e * f for e in short["train"]["prune"]["at_epoch"]] == pytest.approx(full["train"]["prune"]["at_epoch"])
+    # the narrow network keeps the shipped depth and pools; its convergence run is the full schedule
+    narrow, shipped = tcompare.load_spec("narrow"), tcompare.row_config(tcompare.load_spec("full"), {"name": "qgp"})
+    n = tcompare.row_config(narrow, {"name": "qgp"})
+    assert [bool(L.get("pool")) for L in n["layers"]] == [bool(L.get("pool")) for L in shipped["layers"]]
+    assert len(narrow["seeds"]) >= 3 and set(narrow["convergence"]["rows"]) == {"qgp", "float"}
+    x2 = tcompare.scaled_schedule(n, narrow["convergence"]["factor"])["train"]
+    assert {k: x2[k] for k in ("epochs", "binarize_epoch", "freeze_epoch", "prune")} == \
+        {k: full["train"][k] for k in ("epochs", "binarize_epoch", "freeze_epoch", "prune")}
 
 
 # ---------------------------------------------------------------------------- short real runs
@@ -220,39 +229,69 @@ def test_binary_conv_dense_after_the_first_layer_runs_on_rtl(runs, tmp_path):
 
 # ---------------------------------------------------------------------------- the driver
 
-def test_compare_driver_writes_table_skips_done_rows_and_refuses_bad_specs(tmp_path):
-    spec = tiny_spec(tmp_path, rows=("float", "int8"), regress_images=8)
-    args = ["-m", "train", "compare", "--spec", str(spec), "--out", str(tmp_path / "models"), "--runs",
+def test_compare_driver_seeds_convergence_median_bundle_resume_and_bad_specs(tmp_path):
+    spec_path = tiny_spec(tmp_path, rows=("float", "int8"), regress_images=8)
+    spec = json.loads(spec_path.read_text())
+    spec.update(seeds=[0, 1], convergence={"rows": ["float"], "factor": 2})
+    spec_path.write_text(json.dumps(spec))
+    args = ["-m", "train", "compare", "--spec", str(spec_path), "--out", str(tmp_path / "models"), "--runs",
             str(tmp_path / "runs"), "--plot", str(tmp_path / "c.png"), "--threads", "1", "--jobs", "1",
-            "--limit-batches", "3"]
+            "--workers", "2", "--limit-batches", "3"]
     p = subprocess.run([PY, *args], cwd=ROOT, capture_output=True, text=True, timeout=1800)
     assert p.returncode == 0, p.stderr[-2000:]
     res = json.loads((tmp_path / "models" / "compare.json").read_text())
     rows = {r["name"]: r for r in res["rows"]}
-    assert set(rows) == {"float", "int8"} and res["spec"] == "tiny-compare"
+    assert set(rows) == {"float", "int8"} and res["spec"] == "tiny-compare" and res["seeds"] == [0, 1]
     for r in rows.values():
-        assert r["images"] == 10000 and r["epochs"] == 2 and 0 < r["accuracy"] <= 1 and r["weight_bits"] > 0
+        accs = [s["accuracy"] for s in r["seeds"]]
+        assert [s["seed"] for s in r["seeds"]] == [0, 1] and r["images"] == 10000 and r["epochs"] == 2
+        assert abs(r["accuracy"] - float(np.mean(accs))) < 1e-6
+        assert abs(r["accuracy_std"] - float(np.std(accs, ddof=1))) < 1e-6
         assert r["validation"]["images"] == 1000
     assert rows["float"]["accuracy_source"] == "torch" and rows["float"]["bundle"] is None
     assert not (tmp_path / "models" / "float").exists()
+    # the integer row's committed bundle is its median seed's (lower middle of two) and ran on the RTL
+    i8 = rows["int8"]
+    med = sorted(i8["seeds"], key=lambda s: (s["accuracy"], s["seed"]))[0]
+    assert i8["bundle_seed"] == med["seed"] and i8["bundle_accuracy"] == med["accuracy"]
     b = gbundle.load_bundle(tmp_path / "models" / "int8")
-    assert rows["int8"]["accuracy"] == b.meta["accuracy"]["golden"]
-    assert rows["int8"]["regress"]["images"] == 8 and rows["int8"]["regress"]["mismatches"] == 0
-    assert rows["float"]["weight_bits"] > rows["int8"]["weight_bits"]
+    assert b.meta["accuracy"]["golden"] == i8["bundle_accuracy"]
+    assert i8["regress"]["images"] == 8 and i8["regress"]["mismatches"] == 0
+    conv = res["convergence"]["float"]
+    assert conv["epochs"] == 2 and conv["epochs_2x"] == 4
+    assert conv["accuracy"] == rows["float"]["seeds"][0]["accuracy"]
+    x2 = json.loads((tmp_path / "runs" / "float" / "seed0-x2" / "result.json").read_text())
+    assert conv["accuracy_2x"] == x2["accuracy"] and x2["config"]["train"]["binarize_epoch"] == 2.4
+    assert [d["row"] for d in res["differences"]] == [] or all("exceeds_spread" in d for d in res["differences"])
     assert (tmp_path / "c.png").stat().st_size > 1000
-    # a second run redoes nothing
+    # a second run redoes nothing: 5 runs and the int8 RTL check are skipped
     p = subprocess.run([PY, *args], cwd=ROOT, capture_output=True, text=True, timeout=300)
-    assert p.returncode == 0 and p.stdout.count("skipped") == 2, p.stdout + p.stderr[-1000:]
+    assert p.returncode == 0 and p.stdout.count("skipped") == 6, p.stdout + p.stderr[-1000:]
     assert json.loads((tmp_path / "models" / "compare.json").read_text()) == res
     # user errors: one line, exit 2, nothing written
     bad = tmp_path / "bad.json"
     bad.write_text(json.dumps({"name": "x", "base": "tiny", "rows": [{"name": "a", "conv": "int99"}]}))
-    for spec_arg, needle in ((str(bad), "rows[0].conv"), ("nosuch", "no such compare spec")):
+    seeds = tmp_path / "seeds.json"
+    seeds.write_text(json.dumps({"name": "x", "base": "tiny", "seeds": [0, 0], "rows": [{"name": "a"}]}))
+    for spec_arg, needle in ((str(bad), "rows[0].conv"), ("nosuch", "no such compare spec"), (str(seeds), "seeds")):
         p = subprocess.run([PY, "-m", "train", "compare", "--spec", spec_arg, "--out", str(tmp_path / "o2")],
                            cwd=ROOT, capture_output=True, text=True, timeout=120)
         assert p.returncode == 2 and needle in p.stderr and "Traceback" not in p.stderr
         assert len(p.stderr.strip().splitlines()) == 1
     assert not (tmp_path / "o2").exists()
+
+
+def test_mean_std_median_and_differences():
+    assert tcompare.mean_std([0.8, 0.9]) == (pytest.approx(0.85), pytest.approx(0.0707107, abs=1e-6))
+    assert tcompare.mean_std([0.5]) == (0.5, 0.0)
+    seeds = [{"seed": 0, "accuracy": 0.9}, {"seed": 1, "accuracy": 0.7}, {"seed": 2, "accuracy": 0.8}]
+    assert tcompare.median_seed(seeds)["seed"] == 2
+    rows = [{"name": "qgp", "seeds": [1], "accuracy": 0.80, "accuracy_std": 0.01},
+            {"name": "int8", "seeds": [1], "accuracy": 0.85, "accuracy_std": 0.01},
+            {"name": "qgp-random", "seeds": [1], "accuracy": 0.79, "accuracy_std": 0.01}]
+    d = {x["row"]: x for x in tcompare.differences(rows)}
+    assert d["int8"]["exceeds_spread"] and not d["qgp-random"]["exceeds_spread"]
+    assert d["int8"]["difference"] == pytest.approx(0.05) and d["int8"]["spread"] == pytest.approx(0.02)
 
 
 @pytest.mark.parametrize("name", ["cifar10", "cifar100", "svhn"])

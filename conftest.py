@@ -1,0 +1,30 @@
+"""The two test tiers. ``make test`` (the fast loop, at most 10 minutes on a fresh 2-core machine)
+runs everything not marked ``check``; ``make check`` (the second tier, run by CI after it) runs the
+tests below: place and route, gate-level netlists, installs into a fresh venv, trainings that
+run the RTL, soaks. The list lives here only, one entry per test (a node-id prefix) with why."""
+import pytest
+
+CHECK_TIER = {
+    "tests/impl/test_impl.py::test_impl_figures_from_the_tools": "synthesis + place and route of a small network",
+    "tests/impl/test_impl.py::test_gate_level_regression": "the placed netlist through the Verilator harness",
+    "tests/impl/test_impl.py::test_does_not_fit_is_one_line": "shares the place-and-route fixture",
+    "tests/ecosystem/test_install.py": "pip install . into a fresh venv",
+    "tests/ecosystem/test_own_data_e2e.py": "train, export and simulate on own data",
+    "tests/train/test_compare.py::test_compare_driver": "trains rows over seeds and runs a bundle on the RTL",
+    "tests/train/test_train.py::test_ddp_two_processes_gloo": "two training processes",
+    "tests/train/test_train.py::test_resume_after_sigkill_mid_epoch": "a training killed and resumed",
+    "tb/regress/test_regress.py::test_soak_backpressure": "soak: many frames under random valid/ready",
+    "tb/regress/test_regress.py::test_reset_mid_frame_backpressure": "soak with resets",
+    "tb/regress/test_regress.py::test_extreme_bundle[fmnist-max]": "a shipped-size harness build",
+    "tb/regress/test_regress.py::test_slow_plan_ring_and_serial_head": "a folded shipped-size plan",
+}
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "check: the second tier (make check), listed in conftest.CHECK_TIER")
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if any(item.nodeid.startswith(p) for p in CHECK_TIER):
+            item.add_marker(pytest.mark.check)
