@@ -64,6 +64,7 @@ eval: setup ## golden model on the test set -> build/eval.json + build/eval-conf
 lint: setup ## verilator --lint-only -Wall and yosys (latches, loops) on every module and the generated top
 	$(PY) -m rtl.lint --bundle $(BUNDLE)
 	$(PY) -m impl.lint --bundle $(BUNDLE)
+	$(PY) -m qgp.board.build --bundle $(BUNDLE) --lint
 
 sim: setup ## cocotb on SIM (default verilator; SIM=icarus), layer LAYER of the bundle vs golden (all layers without LAYER)
 	$(PY) -m tb.layer --bundle $(BUNDLE) --sim $(SIM) $(if $(LAYER),--layer $(LAYER))
