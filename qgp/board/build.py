@@ -282,6 +282,31 @@ def gate_build(bundle, folding=None, board_name="ulx3s-85f", cpb=SIM_CPB, jobs=2
             "flags": [f"-I{sim}", "-Wno-MODDUP", "-Wno-TIMESCALEMOD", "-Wno-lint", "-Wno-style"]}
 
 
+def lint(bundle, board_name="ulx3s-85f", folding=None, log=print):
+    """verilator --lint-only -Wall of the board top around the bundle's generated network (the
+    PLL's simulation model in place of the primitive), with the parameters a build sets, and
+    of each board module on its own (default parameters); returns the failures (empty: clean)."""
+    from qgp.tb import regress as R
+    b = board(board_name)
+    net = R.generate(bundle, folding=folding)
+    pll = choose_pll(b["osc_hz"], _target_hz(), DEFAULT_BAUD)
+    params = top_params(net, pll["clk_hz"], DEFAULT_BAUD, pll)
+    runs = [(b["top"], ["--top-module", b["top"], *[f"-G{k}={v}" for k, v in params.items()],
+                        f"-I{RTL_BOARD}", f"-I{RTL_BOARD / 'sim'}",
+                        *[a for d in net["include_dirs"] for a in ("-y", d)],
+                        str(RTL_BOARD / "ulx3s_top.v"), net["top_file"]])]
+    runs += [(f[:-2], ["--top-module", f[:-2], str(RTL_BOARD / f)]) for f in BOARD_RTL]
+    bad = []
+    for name, args in runs:
+        r = subprocess.run(["verilator", "--lint-only", "-Wall", *args], capture_output=True,
+                           text=True)
+        first = next((l for l in (r.stdout + r.stderr).splitlines() if l.startswith("%")), "")
+        log(f"lint {'ok' if r.returncode == 0 else 'FAILED'}: {name}" + (f": {first}" if first else ""))
+        if r.returncode != 0:
+            bad.append(f"{name}: {first}")
+    return bad
+
+
 def flash(board_name="ulx3s-85f"):
     """``make flash``: openFPGALoader with the board's bitstream (exit status of the loader)."""
     b = board(board_name)
@@ -313,9 +338,17 @@ def main(argv=None):
     ap.add_argument("--jobs", type=int, default=os.cpu_count() or 2)
     ap.add_argument("--seed", type=int, default=1, help="nextpnr placement seed")
     ap.add_argument("--flash", action="store_true", help="load the built bitstream (openFPGALoader)")
+    ap.add_argument("--lint", action="store_true",
+                    help="only lint the board top around the bundle's network (verilator -Wall)")
     args = ap.parse_args(argv)
     if args.flash:
         return flash(args.board)
+    if args.lint:
+        try:
+            return 1 if lint(args.bundle, args.board, folding=args.folding) else 0
+        except QGPError as e:
+            print(f"error: {e}", file=sys.stderr)
+            return 2
     try:
         rec = bitstream_build(args.bundle, args.board, folding=args.folding, baud=args.baud,
                               jobs=args.jobs, seed=args.seed, log=lambda s: print(s, flush=True))

@@ -100,31 +100,40 @@ localparam [7:0] A_RESULT = 8'h81, A_IDENT = 8'h82, A_BENCH = 8'h83, A_ERROR = 8
 localparam [7:0] E_CHECKSUM = 8'd1, E_TYPE = 8'd2, E_TRUNCATED = 8'd3, E_BUSY = 8'd4,
                  E_NOIMAGE = 8'd5, E_ARG = 8'd6;
 
-// check configuration
-initial begin
-    if (NPIX < 2 || H > 65535 || W > 65535) begin
-        $error("board_proto: frame of %0d x %0d x %0d pixels out of range", H, W, C);
-        $finish;
+// parameter checks: a broken rule instantiates a module named after it, which does not
+// exist, so elaboration stops with the rule's name in every tool (Icarus, Verilator, yosys)
+generate
+    if (NPIX < 2 || H > 65535 || W > 65535) begin : g_check_frame_must_have_2_to_65535_pixels_per_side
+        frame_must_have_2_to_65535_pixels_per_side frame_must_have_2_to_65535_pixels_per_side();
     end
-    if (BITS < 1 || BITS > 8 || IN_W < C * BITS) begin
-        $error("board_proto: BITS %0d (1..8) and IN_W %0d >= C*BITS needed", BITS, IN_W);
-        $finish;
+    if (BITS < 1 || BITS > 8) begin : g_check_bits_must_be_1_to_8
+        BITS_must_be_1_to_8 BITS_must_be_1_to_8();
     end
-    if (CLASS_W < 1 || CLASS_W > 8 || K < 1 || K > 255 || LOGIT_W < 2 || LOGIT_W > 32
-            || OUT_W < CLASS_W + K * LOGIT_W) begin
-        $error("board_proto: output beat CLASS_W %0d, K %0d, LOGIT_W %0d, OUT_W %0d invalid",
-               CLASS_W, K, LOGIT_W, OUT_W);
-        $finish;
+    if (IN_W < C * BITS) begin : g_check_in_w_must_hold_c_channels_of_bits
+        IN_W_must_hold_C_channels_of_BITS IN_W_must_hold_C_channels_of_BITS();
     end
-    if (CPB < 4 || TIMEOUT_BITS < 32) begin
-        $error("board_proto: CLK_HZ / BAUD %0d < 4 or TIMEOUT_BITS %0d < 32", CPB, TIMEOUT_BITS);
-        $finish;
+    if (CLASS_W < 1 || CLASS_W > 8) begin : g_check_class_w_must_be_1_to_8
+        CLASS_W_must_be_1_to_8 CLASS_W_must_be_1_to_8();
     end
-    if (TAG_DEPTH < 2 || (TAG_DEPTH & (TAG_DEPTH - 1)) != 0) begin
-        $error("board_proto: TAG_DEPTH %0d must be a power of two >= 2", TAG_DEPTH);
-        $finish;
+    if (K < 1 || K > 255) begin : g_check_k_must_be_1_to_255
+        K_must_be_1_to_255 K_must_be_1_to_255();
     end
-end
+    if (LOGIT_W < 2 || LOGIT_W > 32) begin : g_check_logit_w_must_be_2_to_32
+        LOGIT_W_must_be_2_to_32 LOGIT_W_must_be_2_to_32();
+    end
+    if (OUT_W < CLASS_W + K * LOGIT_W) begin : g_check_out_w_must_hold_the_class_and_k_logits
+        OUT_W_must_hold_the_class_and_K_logits OUT_W_must_hold_the_class_and_K_logits();
+    end
+    if (CPB < 4) begin : g_check_clk_hz_over_baud_must_be_at_least_4
+        CLK_HZ_over_BAUD_must_be_at_least_4 CLK_HZ_over_BAUD_must_be_at_least_4();
+    end
+    if (TIMEOUT_BITS < 32) begin : g_check_timeout_bits_must_be_at_least_32
+        TIMEOUT_BITS_must_be_at_least_32 TIMEOUT_BITS_must_be_at_least_32();
+    end
+    if (TAG_DEPTH < 2 || (TAG_DEPTH & (TAG_DEPTH - 1)) != 0) begin : g_check_tag_depth_must_be_a_power_of_two_at_least_2
+        TAG_DEPTH_must_be_a_power_of_two_at_least_2 TAG_DEPTH_must_be_a_power_of_two_at_least_2();
+    end
+endgenerate
 
 // ------------------------------------------------------------------ image buffers
 reg [7:0] mem [0:(2 << AW) - 1];
@@ -237,7 +246,8 @@ always @* begin
 end
 localparam [31:0] BEAT_LAST_32 = FRAME - 1;
 localparam [FW-1:0] BEAT_LAST = BEAT_LAST_32[FW-1:0];
-localparam [FPW:0] C_BEAT = C;
+localparam [31:0] C_BEAT_32 = C;
+localparam [FPW:0] C_BEAT = C_BEAT_32[FPW:0];
 assign m_axis_tdata = in_data;
 assign m_axis_tvalid = (bf_count_reg >= C_BEAT);
 assign m_axis_tlast = (beat_reg == BEAT_LAST);

@@ -19,13 +19,13 @@ module board_reset #(
     output wire rst
 );
 
-// check configuration
-initial begin
-    if (POR_BITS < 1 || POR_BITS > 30) begin
-        $error("board_reset: POR_BITS %0d out of 1..30", POR_BITS);
-        $finish;
+// parameter checks: a broken rule instantiates a module named after it, which does not
+// exist, so elaboration stops with the rule's name in every tool (Icarus, Verilator, yosys)
+generate
+    if (POR_BITS < 1 || POR_BITS > 30) begin : g_check_por_bits_must_be_1_to_30
+        POR_BITS_must_be_1_to_30 POR_BITS_must_be_1_to_30();
     end
-end
+endgenerate
 
 reg [1:0] lock_sync_reg = 2'b00;
 reg [1:0] btn_sync_reg = 2'b00;

@@ -30,17 +30,16 @@ localparam integer CPB_ERR = (CPB * BAUD > CLK_HZ) ? CPB * BAUD - CLK_HZ : CLK_H
 localparam CW = $clog2(CPB + 1);
 localparam [CW-1:0] CNT_FULL = CPB[CW-1:0] - 1'b1;
 
-// check configuration
-initial begin
-    if (CPB < 4) begin
-        $error("uart_tx: CLK_HZ / BAUD = %0d clocks per bit, need at least 4", CPB);
-        $finish;
+// parameter checks: a broken rule instantiates a module named after it, which does not
+// exist, so elaboration stops with the rule's name in every tool (Icarus, Verilator, yosys)
+generate
+    if (CPB < 4) begin : g_check_clk_hz_over_baud_must_be_at_least_4
+        CLK_HZ_over_BAUD_must_be_at_least_4 CLK_HZ_over_BAUD_must_be_at_least_4();
     end
-    if (CPB_ERR > CLK_HZ / 50) begin
-        $error("uart_tx: BAUD %0d is more than 2 %% off CLK_HZ %0d / %0d", BAUD, CLK_HZ, CPB);
-        $finish;
+    if (CPB_ERR > CLK_HZ / 50) begin : g_check_baud_must_be_within_2_percent_of_clk_hz_over_a_whole_number
+        BAUD_must_be_within_2_percent_of_CLK_HZ_over_a_whole_number BAUD_must_be_within_2_percent_of_CLK_HZ_over_a_whole_number();
     end
-end
+endgenerate
 
 reg [8:0]    shift_reg = 9'h1ff, shift_next;   // {stop, data} after the start bit
 reg [3:0]    bits_reg = 4'd0, bits_next;       // bits left to send (0: idle)

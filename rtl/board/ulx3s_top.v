@@ -41,13 +41,13 @@ module ulx3s_top #(
     output wire [7:0] led
 );
 
-// check configuration: the PLL output must be the CLK_HZ the UART and the identify answer use
-initial begin
-    if (25000000 / CLKI_DIV * CLKFB_DIV != CLK_HZ || 25000000 % CLKI_DIV != 0) begin
-        $error("ulx3s_top: 25 MHz * %0d / %0d is not CLK_HZ %0d", CLKFB_DIV, CLKI_DIV, CLK_HZ);
-        $finish;
+// parameter checks: a broken rule instantiates a module named after it, which does not
+// exist, so elaboration stops with the rule's name in every tool (Icarus, Verilator, yosys)
+generate
+    if (25000000 % CLKI_DIV != 0 || 25000000 / CLKI_DIV * CLKFB_DIV != CLK_HZ) begin : g_check_clk_hz_must_be_25_mhz_times_clkfb_div_over_clki_div
+        CLK_HZ_must_be_25_MHz_times_CLKFB_DIV_over_CLKI_DIV CLK_HZ_must_be_25_MHz_times_CLKFB_DIV_over_CLKI_DIV();
     end
-end
+endgenerate
 
 wire clk;
 wire locked;

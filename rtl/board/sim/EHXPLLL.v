@@ -70,15 +70,19 @@ localparam integer FIN_KHZ = 25000;
 localparam integer FOUT_KHZ = FIN_KHZ * CLKFB_DIV / CLKI_DIV;
 localparam integer VCO_KHZ = FOUT_KHZ * CLKOP_DIV;
 
-initial begin
-    if (CLKI_DIV < 1 || CLKI_DIV > 128 || CLKFB_DIV < 1 || CLKFB_DIV > 128 || CLKOP_DIV < 1
-            || CLKOP_DIV > 128 || FIN_KHZ / CLKI_DIV < 3125 || VCO_KHZ < 400000
-            || VCO_KHZ > 800000) begin
-        $error("EHXPLLL: CLKI_DIV %0d, CLKFB_DIV %0d, CLKOP_DIV %0d out of range (VCO %0d kHz)",
-               CLKI_DIV, CLKFB_DIV, CLKOP_DIV, VCO_KHZ);
-        $finish;
+// parameter checks: a broken rule instantiates a module named after it, which does not
+// exist, so elaboration stops with the rule's name in every tool (Icarus, Verilator, yosys)
+generate
+    if (CLKI_DIV < 1 || CLKI_DIV > 128 || CLKFB_DIV < 1 || CLKFB_DIV > 128 || CLKOP_DIV < 1 || CLKOP_DIV > 128) begin : g_check_ehxplll_dividers_must_be_1_to_128
+        EHXPLLL_dividers_must_be_1_to_128 EHXPLLL_dividers_must_be_1_to_128();
     end
-end
+    if (FIN_KHZ / CLKI_DIV < 3125) begin : g_check_ehxplll_pfd_must_be_at_least_3125_khz
+        EHXPLLL_PFD_must_be_at_least_3125_kHz EHXPLLL_PFD_must_be_at_least_3125_kHz();
+    end
+    if (VCO_KHZ < 400000 || VCO_KHZ > 800000) begin : g_check_ehxplll_vco_must_be_400_to_800_mhz
+        EHXPLLL_VCO_must_be_400_to_800_MHz EHXPLLL_VCO_must_be_400_to_800_MHz();
+    end
+endgenerate
 
 reg [7:0] lock_cnt = 8'd0;
 always @(posedge CLKI) begin
