@@ -10,6 +10,15 @@ LAYER   ?=
 # SIM=icarus|verilator: make sim's simulator (Verilator: seconds a layer; Icarus: up to an hour)
 SIM     ?= verilator
 DATA    ?=
+RESUME  ?=# RESUME=1: make train continues runs/CONFIG from its last completed epoch
+INIT    ?=# INIT=x.pt: make train starts from that run's weights (fine-tune)
+GATE    ?=# GATE=1: make regress runs the synthesized netlist instead of the RTL
+XILINX  ?=# XILINX=1: make impl adds whole-network synth_xilinx totals
+FREQ    ?=# FREQ=<MHz>: make impl's timing target
+SPEC    ?= narrow# make compare: a spec in train/configs/compare (narrow: CPU; full: the shipped network, GPU)
+WORKERS ?= 2# make compare: training processes in parallel (one torch thread each)
+WAVES   ?=# WAVES=1: simulations dump an FST waveform and print its path
+export WAVES
 # FOLDING=conv2:8,conv3:16 (PE per layer) or FOLDING=plan.json: the one folding plan (rtl.gen.plan),
 # read by gen, lint, sim, regress, bench and impl; default rate-matched
 FOLDING ?=
@@ -22,7 +31,7 @@ APT_PKGS := iverilog verilator yosys liblz4-dev dataset-fashion-mnist
 FMNIST  := /usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz
 SUDO    := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: help setup demo test test-py train export eval lint sim regress impl compare bench clean formal coverage board flash
+.PHONY: help setup demo test check record train export eval lint sim regress impl compare bench clean formal coverage board flash
 .DEFAULT_GOAL := help
 
 help: ## list the targets
@@ -44,13 +53,18 @@ demo: setup ## golden eval of the shipped bundle on all 10,000 test images, then
 	$(PY) -m golden eval --bundle $(BUNDLE) --out build/eval.json
 	$(PY) -m tb.regress --bundle $(BUNDLE) --n 200 --out build/demo_regress.json
 
-test: setup ## unit, module and fault tests (pytest), coverage check, formal proofs, then the Verilator regression on N images
+test: setup ## the fast tier: pytest (all but the make check tier), coverage, formal proofs, then the Verilator regression on N images
 	$(PY) -m tb.common.coverage clean
-	$(PY) -m pytest -q -n $(JOBS) --dist loadgroup tests tb; rc=$$?; \
+	$(PY) -m pytest -q -n $(JOBS) --dist loadgroup --durations=15 -m "not check" tests tb; rc=$$?; \
 	  if [ $$rc -eq 5 ]; then echo "pytest collected no tests: failing"; exit 1; fi; exit $$rc
 	$(PY) -m tb.common.coverage report
 	$(MAKE) --no-print-directory formal
 	$(MAKE) --no-print-directory regress N=$(N)
+	$(PY) -m qgp.results --check
+
+check: setup ## the second tier (CI runs it after make test): place and route, gate level, install, trainings with RTL, soaks (conftest.CHECK_TIER)
+	$(PY) -m pytest -q -n $(JOBS) --dist loadgroup --durations=15 -m check tests tb; rc=$$?; \
+	  if [ $$rc -eq 5 ]; then echo "pytest collected no tests: failing"; exit 1; fi; exit $$rc
 
 train: setup ## train CONFIG (default fmnist) into runs/CONFIG; EPOCHS=.. overrides; RESUME=1 continues; INIT=x.pt fine-tunes; DATA=npz:F|folder:D
 	$(PY) -m train train --config $(CONFIG) --out runs/$(CONFIG) $(if $(DATA),--data $(DATA)) $(if $(EPOCHS),--epochs $(EPOCHS)) $(if $(RESUME),--resume) $(if $(INIT),--init $(INIT))
@@ -75,8 +89,8 @@ regress: setup ## Verilator, whole network vs golden on N images -> build/regres
 impl: setup ## synthesis, place and route, timing, bitstream on DEVICE (default ecp5-85k) -> build/impl/<name>/impl.json
 	$(PY) -m impl --bundle $(BUNDLE) --device $(DEVICE) $(if $(FREQ),--freq $(FREQ)) $(if $(XILINX),--xilinx)
 
-compare: setup ## QGP vs float / int8 / binary / ablations on one network and schedule -> models/compare (resumable; SPEC=full on a GPU)
-	$(PY) -m train compare --spec $(or $(SPEC),short) --jobs $(JOBS)
+compare: setup ## QGP vs float / int8 / binary / ablations, 3 seeds each, convergence check -> models/compare (resumable; SPEC=full on a GPU)
+	$(PY) -m train compare --spec $(SPEC) --workers $(WORKERS) --jobs $(JOBS)
 
 COV_TBS := tb/axis_fifo tb/axis_skid tb/window3x3 tb/conv tb/maxpool2 tb/gsum_fc
 coverage: setup ## functional coverage of the cocotb testbenches: build/coverage.json (+ one per testbench), table; fails if a bin is lost or neither hit nor waived
@@ -89,6 +103,9 @@ formal: setup ## SymbiYosys proofs of the stream blocks (formal/*.sby): table of
 
 bench: setup ## area / throughput / simulation speed -> build/bench.json + markdown table
 	$(PY) -m tb.bench --bundle $(BUNDLE) --out build/bench.json
+
+record: setup ## copy the shipped bundle's build/regress.json and build/impl/*/impl.json into docs/results, regenerate docs/RESULTS.md and the README table
+	$(PY) -m qgp.results --record
 
 board: setup ## bitstream of BUNDLE on BOARD (default ulx3s-85f): PLL, UART, protocol, network -> build/board/<BOARD>/qgp.bit + board.json
 	$(PY) -m qgp.board.build --board $(BOARD) --bundle $(BUNDLE)
