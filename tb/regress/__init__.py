@@ -141,7 +141,7 @@ def sim_config(sim=None):
 def _hash_inputs(net, cfg):
     h = hashlib.sha256()
     h.update(verilator_version().encode())
-    h.update(repr((cfg["verilator"], cfg["cxx"])).encode())
+    h.update(repr((cfg["verilator"], cfg["cxx"]) + ((cfg["cxx_slow"],) if "cxx_slow" in cfg else ())).encode())
     files = [HARNESS] + [Path(p) for p in net["sources"]] + [Path(p) for p in net["memfiles"]]
     for p in sorted(set(files), key=str):
         h.update(str(p).encode())
@@ -171,7 +171,7 @@ def _build(net, key, out_dir, exe, jobs, log, sim, cfg):
     tmp = Path(tempfile.mkdtemp(dir=BUILD / "regress", prefix=f".obj_{key}_"))
     cmd = (["verilator", "--cc", "--exe", "--build", "-j", str(jobs)] + cfg["verilator"]
            + ["--top-module", net["top"], "-Mdir", str(tmp), "-o", exe.name,
-              "-CFLAGS", cfg["cxx"], "-MAKEFLAGS", f"OPT_FAST={cfg['cxx']} OPT_SLOW=-O1"]
+              "-CFLAGS", cfg["cxx"], "-MAKEFLAGS", f"OPT_FAST={cfg['cxx']} OPT_SLOW={cfg.get('cxx_slow', '-O1')}"]
            + [a for d in net["include_dirs"] for a in ("-y", d)] + net.get("extra_flags", [])
            + [net["top_file"], *net.get("extra_sources", []), str(HARNESS)])
     log(f"building the Verilator harness ({net['name']}, {sim}, key {key}) ...")
