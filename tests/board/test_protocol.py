@@ -137,3 +137,25 @@ def test_lpf_lines_are_the_boards_published_ones():
             nums += list(range(int(a), int(b or a) + 1))
         for n in nums:
             assert up[n - 1] in ours, (n, up[n - 1])
+
+
+def test_flash_without_the_loader_says_so(monkeypatch, capsys):
+    monkeypatch.setattr(B.shutil, "which", lambda name: None)
+    assert B.flash("ulx3s-85f") == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "openFPGALoader not found" in err[0] and "openfpgaloader" in err[0]
+
+
+@pytest.mark.parametrize("module,params,rule", [
+    ("uart_rx", ["-GCLK_HZ=45000000", "-GBAUD=20000000"], "CLK_HZ_over_BAUD_must_be_at_least_4"),
+    ("uart_tx", ["-GCLK_HZ=45000000", "-GBAUD=10000000"],
+     "BAUD_must_be_within_2_percent_of_CLK_HZ_over_a_whole_number"),
+    ("board_proto", ["-GK=10", "-GOUT_W=100"], "OUT_W_must_hold_the_class_and_K_logits"),
+])
+def test_parameters_checked_at_elaboration(module, params, rule):
+    r = subprocess.run(["verilator", "--lint-only", "-Wall", *params, str(RTL / f"{module}.v"),
+                        "--top-module", module], capture_output=True, text=True)
+    assert r.returncode != 0 and rule in r.stdout + r.stderr
+    ok = subprocess.run(["verilator", "--lint-only", "-Wall", str(RTL / f"{module}.v"),
+                         "--top-module", module], capture_output=True, text=True)
+    assert ok.returncode == 0, ok.stderr
