@@ -92,7 +92,7 @@ impl: setup ## synthesis, place and route, timing, bitstream on DEVICE (default 
 compare: setup ## QGP vs float / int8 / binary / ablations, 3 seeds each, convergence check -> models/compare (resumable; SPEC=full on a GPU)
 	$(PY) -m train compare --spec $(SPEC) --workers $(WORKERS) --jobs $(JOBS)
 
-COV_TBS := tb/axis_fifo tb/axis_skid tb/window3x3 tb/conv tb/maxpool2 tb/gsum_fc
+COV_TBS := tb/axis_fifo tb/axis_skid tb/window3x3 tb/conv_qgp tb/conv_dense tb/maxpool2 tb/gsum_fc
 coverage: setup ## functional coverage of the cocotb testbenches: build/coverage.json (+ one per testbench), table; fails if a bin is lost or neither hit nor waived
 	$(PY) -m tb.common.coverage clean
 	$(PY) -m pytest -q -n $(JOBS) $(COV_TBS); rc=$$?; [ $$rc -eq 0 ] || { echo "coverage: testbenches failed (pytest exit $$rc)"; exit 1; }

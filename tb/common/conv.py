@@ -1,11 +1,10 @@
-"""The two conv cores, conv_qgp and conv_dense (+ fused requant), on windows of random frames vs
-golden.model.layer_acc (conv_qgp_acc / conv_dense_acc) + golden.model.requant; exact cycle count;
-reset in the middle of a frame. One cocotb test module serves both: the layer file says which."""
-
-import os
+"""What the testbenches of the two conv cores (tb/conv_qgp, tb/conv_dense) share: the cocotb
+tests (windows of random frames vs golden.model.layer_acc (conv_qgp_acc / conv_dense_acc) +
+golden.model.requant under every idle / backpressure pattern, exact cycle count, reset in the
+middle of a frame; the layer file says which core) and ``run_conv``, which builds one core for a
+random layer and runs the test module that imported these tests."""
 
 import numpy as np
-import pytest
 
 import cocotb
 
@@ -86,7 +85,7 @@ def conv_module_params(kind, L, name):
     return p
 
 
-def run_conv(kind, ci, co, fold, h, w, in_bits, seed, tree_reg=None, extreme=None):
+def run_conv(kind, ci, co, fold, h, w, in_bits, seed, test_module, tree_reg=None, extreme=None):
     name = f"{kind}_{ci}_{co}_{fold}_{h}x{w}_{in_bits}_{seed}_r{tree_reg}_{extreme}"
     L = random_conv_layer(np.random.default_rng(seed), kind, ci, co, h, w, in_bits=in_bits,
                           extreme=extreme)
@@ -94,22 +93,6 @@ def run_conv(kind, ci, co, fold, h, w, in_bits, seed, tree_reg=None, extreme=Non
     L["tree_reg"] = tree_reg
     path = save_layer(L, str(BUILD / "mem" / name / "layer.pkl"))
     params = conv_module_params(kind, L, name)
-    build_and_test(kind, sources_for(kind), params, os.environ.get("TB_MODULE", __name__),
+    build_and_test(kind, sources_for(kind), params, test_module,
                    extra_env={"TB_LAYER": path}, name=name)
 
-
-@pytest.mark.parametrize("kind,ci,co,fold,in_bits,tree_reg", [
-    ("conv_qgp", 1, 2, 1, 4, 1), ("conv_qgp", 4, 6, 3, 4, 0), ("conv_qgp", 7, 8, 2, 4, 1),
-    ("conv_qgp", 9, 4, 1, 4, 2), ("conv_qgp", 16, 6, 2, 4, 0),
-    ("conv_dense", 1, 2, 1, 8, 0), ("conv_dense", 1, 6, 2, 8, 1), ("conv_dense", 3, 4, 4, 4, 2),
-    ("conv_dense", 2, 3, 1, 8, 2)])
-def test_conv(kind, ci, co, fold, in_bits, tree_reg):
-    run_conv(kind, ci, co, fold, 4, 5, in_bits, seed=ci * 100 + co, tree_reg=tree_reg)
-
-
-@pytest.mark.parametrize("kind,extreme", [("conv_dense", "max"), ("conv_dense", "min"),
-                                          ("conv_qgp", "max"), ("conv_qgp", "min")])
-def test_conv_extreme(kind, extreme):
-    # accumulators at their limits (every weight / sign at its extreme), FOLD 1, pipelined tree
-    run_conv(kind, 3, 4, 1, 4, 5, 8 if kind == "conv_dense" else 4, seed=11, tree_reg=1,
-             extreme=extreme)

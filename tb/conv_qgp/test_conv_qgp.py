@@ -1,0 +1,23 @@
+"""conv_qgp (the QGP core: one tap and sign per (out, in) channel pair, fused requant
+thresholds) on windows of random frames vs golden.model.layer_acc + golden.model.requant under
+every idle / backpressure pattern; exact cycle count; reset in the middle of a frame (the cocotb
+tests are tb/common/conv.py's)."""
+
+import pytest
+
+from qgp.tb.common.conv import run_conv, run_test, test_reset_mid_frame  # noqa: F401  (cocotb tests of this module)
+
+
+@pytest.mark.parametrize("ci,co,fold,in_bits,tree_reg", [
+    (1, 2, 1, 4, 1), (4, 6, 3, 4, 0), (7, 8, 2, 4, 1), (9, 4, 1, 4, 2),
+    (16, 6, 2, 4, 0)])
+def test_conv_qgp(ci, co, fold, in_bits, tree_reg):
+    run_conv("conv_qgp", ci, co, fold, 4, 5, in_bits, seed=ci * 100 + co, test_module=__name__,
+             tree_reg=tree_reg)
+
+
+@pytest.mark.parametrize("extreme", ["max", "min"])
+def test_conv_qgp_extreme(extreme):
+    # accumulators at their limits (every sign at its extreme), FOLD 1, pipelined tree
+    run_conv("conv_qgp", 3, 4, 1, 4, 5, 4, seed=11, test_module=__name__, tree_reg=1,
+             extreme=extreme)
