@@ -28,7 +28,9 @@ def _parser():
                                  epilog=__doc__.split("\n\n")[2],
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--bundle", default=str(ROOT / "models" / "fmnist"), help="bundle directory")
-    ap.add_argument("--board", default="ulx3s-85f", help="board (default ulx3s-85f)")
+    from qgp.board.build import BOARDS
+    ap.add_argument("--board", default="ulx3s-85f", choices=sorted(BOARDS),
+                    help="board (default ulx3s-85f)")
     ap.add_argument("--cpb", type=int, default=None,
                     help="clock cycles per UART bit in the simulation (>= 4, default 8)")
     ap.add_argument("--gate", action="store_true",
