@@ -140,3 +140,74 @@ def test_fold1_constants_in_source_and_json(tmp_path):
                 assert v in top and v.split("'h")[0].isdigit()
     wide = VBits(1 << 14447, 14448)
     assert verilog_value(wide).startswith("14448'h8")
+
+
+def test_illegal_fold_raises_naming_fold(tmp_path, shipped):
+    """rtl.gen.params never lowers a fold: one that does not divide CO is a FoldingError naming
+    FOLD (one line); a dividing one is taken as given."""
+    from qgp.rtl.gen.params import layer_params
+    L = shipped.layers[2]
+    co = int(L["out_channels"])
+    bad = next(f for f in range(2, co) if co % f)
+    with pytest.raises(FoldingError) as e:
+        layer_params(L, shipped.meta["abits"], shipped.meta["abits"], str(tmp_path), "c", fold=bad)
+    assert str(e.value).split(": ")[1] == "FOLD" and "\n" not in str(e.value)
+    assert str(bad) in str(e.value) and str(co) in str(e.value)
+    good = next(f for f in range(2, co) if co % f == 0)
+    p = layer_params(L, shipped.meta["abits"], shipped.meta["abits"], str(tmp_path), "c", fold=good)
+    assert p["PE"] * good == co
+
+
+def test_cycles_per_image_has_one_owner(tmp_path, shipped):
+    """qgp_net.json's cycles per image, its per-layer cycles and the FOLD a cycle budget allows
+    all come from rtl.gen.plan; checked against the architecture's definition (conv H*W*FOLD,
+    head H*W*CI + K channel-serially else max(H*W, CI + K), the input frame)."""
+    from qgp.rtl.gen.plan import fold_for_cycles, layer_cycles, spec_string
+    for spec in (None, "conv0:1,conv1:2,conv5:4"):
+        plan = folding_plan(shipped, spec)
+        info = generate(str(SHIPPED), tmp_path / str(bool(spec)), folding=spec)
+        want = [int(shipped.meta["input"]["height"]) * int(shipped.meta["input"]["width"])]
+        for L, p, li in zip(shipped.layers, plan, info["layers"]):
+            hw = int(L["height"]) * int(L["width"])
+            if L["type"] == "gsum_fc":
+                ci, k = int(L["in_channels"]), int(L["classes"])
+                c = hw * ci + k if p["fold"] > 1 else max(hw, ci + k)
+            else:
+                c = hw * int(L["out_channels"]) // p["pe"]
+            assert p["cycles"] == li["cycles"] == layer_cycles(L, p["fold"]) == c
+            want.append(c)
+        assert info["cycles_per_image"] == max(want)
+        assert info["folding_spec"] == spec_string(plan)
+    L = shipped.layers[1]
+    for budget in (1, 784, 5000, 10 ** 6):
+        f = fold_for_cycles(L, budget)
+        assert int(L["out_channels"]) % f == 0
+        assert f == 1 or layer_cycles(L, f) <= budget
+        assert all(layer_cycles(L, g) > budget for g in range(f + 1, int(L["out_channels"]) + 1)
+                   if int(L["out_channels"]) % g == 0)
+
+
+def test_module_closure_from_the_verilog(tmp_path, shipped):
+    """rtl.gen.modules derives what each module instantiates from rtl/*.v; qgp_net.json's sources
+    are exactly the closure of its layers, and Icarus elaborates the top from those alone."""
+    import re
+    import shutil
+    from qgp.rtl.gen import modules
+    lib = modules.library()
+    for m in lib:
+        text = re.sub(r"//[^\n]*", "", (modules.RTL_DIR / f"{m}.v").read_text())
+        kids = {k for k in lib if k != m and re.search(rf"\b{k}\s*(#|\w+\s*\()", text)}
+        assert set(modules.closure(m)) == {m}.union(*(modules.closure(k) for k in kids)), m
+    dense = modules.closure("conv_layer", {"DENSE": 1})
+    qgp = modules.closure("conv_layer", {"DENSE": 0})
+    assert "conv_dense" in dense and "conv_qgp" not in dense and "qgp_lane" not in dense
+    assert "conv_qgp" in qgp and "conv_dense" not in qgp
+    from qgp.golden.synth import random_bundle
+    random_bundle(str(tmp_path / "tiny"), "tiny", seed=3)   # a dense and two QGP layers
+    info = generate(str(tmp_path / "tiny"), tmp_path / "g")
+    want = {f"{m}.v" for li in info["layers"] for m in modules.closure(li["module"], li["params"])}
+    assert {p.rsplit("/", 1)[1] for p in info["sources"][1:]} == want
+    if shutil.which("iverilog"):
+        r = subprocess.run(["iverilog", "-g2005", "-o", str(tmp_path / "net.vvp"), "-s", "qgp_net",
+                            *info["sources"]], capture_output=True, text=True)
+        assert r.returncode == 0, r.stderr[-2000:]
