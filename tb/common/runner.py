@@ -102,8 +102,12 @@ class WheelVerilator(Verilator):
 
 
 # Verilator options for short runs (WheelVerilator._build_command: VPI depth, C++ -O1): random
-# initial values (module docstring); FST only with waves
-VERILATOR_BUILD_ARGS = ["--x-assign", "unique", "--x-initial", "unique", "-Wno-fatal"]
+# initial values (module docstring), no timing engine, the generated tops' number width; FST
+# only with waves
+def verilator_build_args():
+    from qgp.rtl.gen.top import VERILATOR_WIDE
+    return ["--x-assign", "unique", "--x-initial", "unique", "-Wno-fatal", "--no-timing",
+            *VERILATOR_WIDE]
 
 
 def _vparam(v, sim="icarus"):
@@ -142,7 +146,7 @@ def build_and_test(toplevel, sources, parameters, test_module, results_xml=None,
     build_args, test_args, plusargs = [], [], []
     if sim == "verilator":
         runner = WheelVerilator(public_depth)
-        build_args = VERILATOR_BUILD_ARGS + (["--trace-fst", "--trace-structs"] if waves else [])
+        build_args = verilator_build_args() + (["--trace-fst", "--trace-structs"] if waves else [])
         plusargs = ["+verilator+rand+reset+2", f"+verilator+seed+{max(int(seed), 1)}"]
         wave_file = build_dir / (toplevel + ".fst")
         if waves:
