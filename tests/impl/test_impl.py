@@ -354,3 +354,33 @@ def test_dp16kd_model_matches_rtl(tmp_path):
     assert r.returncode == 0, r.stderr[-2000:]
     run = subprocess.run(["obj/Vtb"], cwd=tmp_path, capture_output=True, text=True)
     assert "MISMATCHES 0" in run.stdout, run.stdout[-500:]
+
+
+def test_units_from_the_generator_and_memory_styles(tiny):
+    """impl.flow builds each unit from the generator's record (qgp_net.json layers through
+    rtl.gen.top: the module, parameters and memfiles of qgp_net.v, nothing parsed out of it) and
+    forces memories into block RAM through the modules' own parameters (conv_layer
+    LINE_RAM_STYLE): yosys then maps a layer's window row memories to as many DP16KD as
+    line_bram_cost says, and to none without."""
+    from qgp.impl import flow
+    from qgp.rtl.gen import top
+    ctx = flow.stage(tiny, BUILD / "styles")
+    net = ctx["net"]
+    top_v = Path(net["top_file"]).read_text()
+    for li in net["layers"]:
+        unit = flow.unit_verilog(li, flow.unit_styles(ctx, li["name"]))
+        assert top.instance(li["module"], top.param_text(li), f"u_{li['name']}",
+                            *[f"s{net['layers'].index(li) + d}" for d in (0, 1)]) in top_v
+        for k, v in top.param_text(li, memfile=lambda p: Path(p).name).items():
+            assert f".{k}({v})" in unit
+    name = next(li["name"] for li in net["layers"] if flow.line_bram_cost(li))
+    li = next(li for li in net["layers"] if li["name"] == name)
+    ctx["units"] = [name]
+    ctx["line_bram"] = []
+    assert flow.LINE_RAM_STYLE not in flow.unit_styles(ctx, name)
+    (auto,) = flow.synth_units(ctx, jobs=1, log=lambda *_: None)
+    ctx["line_bram"] = [name]
+    assert flow.unit_styles(ctx, name)[flow.LINE_RAM_STYLE] == '"block"'
+    (block,) = flow.synth_units(ctx, jobs=1, log=lambda *_: None)
+    assert f'.{flow.LINE_RAM_STYLE}("block")' in (ctx["work"] / "units.v").read_text()
+    assert auto["bram"] == 0 and block["bram"] == flow.line_bram_cost(li)[0] > 0, (auto, block)
