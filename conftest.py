@@ -9,6 +9,7 @@ CHECK_TIER = {
     "tests/impl/test_impl.py::test_gate_level_regression": "the placed netlist through the Verilator harness",
     "tests/impl/test_impl.py::test_does_not_fit_is_one_line": "shares the place-and-route fixture",
     "tests/ecosystem/test_install.py": "pip install . into a fresh venv",
+    "tests/board/test_board_gate.py": "the board top's synthesized netlist behind the pseudo-terminal",
     "tests/ecosystem/test_own_data_e2e.py": "train, export and simulate on own data",
     "tests/train/test_compare.py::test_compare_driver": "trains rows over seeds and runs a bundle on the RTL",
     "tests/train/test_train.py::test_ddp_two_processes_gloo": "two training processes",
