@@ -36,7 +36,7 @@ def check(work, sources, top, log_name):
     from qgp.impl.flow import ImplError, run_yosys
 
     latch_f, check_f = f"{log_name}.latches", f"{log_name}.check"
-    script = (f"read_verilog -defer {' '.join(sources)}; hierarchy -top {top}; proc; "
+    script = (f"read_verilog -defer {' '.join(sources)}; hierarchy -check -top {top}; proc; "
               f"tee -q -o {latch_f} select -list {LATCHES}; "
               f"tee -q -o {check_f} check")
     try:
