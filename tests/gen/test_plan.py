@@ -4,6 +4,7 @@ qgp_net.json; the layer simulation folds a layer exactly as the generated networ
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -42,9 +43,10 @@ def test_default_is_rate_matched(shipped):
 
 
 def test_default_caps_wide_dense_layers():
-    """The int8 row of the compare experiment: dense 8-bit layers after conv0 would be up to 166k
-    leaves rate-matched; the default folds each to the largest PE within LEAF_BUDGET (or 1)."""
-    b = load_bundle(str(ROOT / "models" / "compare" / "int8"))
+    """An int8 network of the shipped widths (tests/gen/data: a trained compare row): dense 8-bit layers
+    after conv0 would be up to 166k leaves rate-matched; the default folds each to the largest PE
+    within LEAF_BUDGET (or 1)."""
+    b = load_bundle(str(Path(__file__).resolve().parent / "data" / "int8-shipped-width"))
     rate = 1
     for p, L in zip(folding_plan(b), b.layers):
         if L["type"] == "gsum_fc":
