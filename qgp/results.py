@@ -58,6 +58,30 @@ def compare_line(c: dict) -> str:
     return f"{', '.join(parts)} (mean +- std of {'/'.join(map(str, n))} seeds)"
 
 
+COMPARE_HEAD = ["row", "3x3 convs after layer 0", "accuracy, mean +- std", "seeds", "weight bits",
+                "RTL, median seed"]
+
+
+def compare_table(c: dict, spec: dict | None = None) -> list:
+    """compare.json's rows as markdown table lines (the one rendering: docs/RESULTS.md and
+    ``python -m train compare --table``); rows of ``spec`` not trained yet are listed as such."""
+    lines = ["| " + " | ".join(COMPARE_HEAD) + " |", "|" + "---|" * len(COMPARE_HEAD)]
+    done = set()
+    for r in (r for r in c.get("rows", []) if r.get("seeds")):
+        done.add(r["name"])
+        reg = r.get("regress")
+        rtl = f"{reg['images']} images, {reg['mismatches']} mismatches" if reg else \
+            ("no bundle (float)" if r["conv"] == "float" else "not run yet")
+        seeds = ", ".join(f"{s['accuracy']:.4f}" for s in r["seeds"])
+        lines.append(f"| {r['name']} | {r.get('note') or r['conv']} | **{r['accuracy']:.4f} +- {r['accuracy_std']:.4f}** "
+                     f"| {seeds} | {r['weight_bits']:,} | {rtl} |")
+    for row in (spec or {}).get("rows", []):
+        if row["name"] not in done:
+            lines.append("| " + " | ".join([row["name"], row.get("note") or row.get("conv", "qgp"), "not trained yet"]
+                                            + [""] * (len(COMPARE_HEAD) - 3)) + " |")
+    return lines
+
+
 def readme_table(res: dict) -> list:
     m, g, c = res["model"], res["regress"], res["compare"]
     lines = ["| figure | value | evidence |", "|---|---|---|"]
@@ -137,15 +161,7 @@ def results_md(res: dict) -> str:
         out += ["## QGP against its baselines", "",
                 f"Source: `models/compare/compare.json` (spec `{c.get('spec_file', c['spec'])}`); reproduce: "
                 "`make compare` (resumable); plot `docs/img/compare.png`.", "", c.get("note") or "", "",
-                "| row | 3x3 convs after layer 0 | accuracy, mean +- std | seeds | weight bits | RTL, median seed |",
-                "|---|---|---|---|---|---|"]
-        for r in (r for r in c["rows"] if r.get("seeds")):
-            reg = r.get("regress")
-            rtl = f"{reg['images']} images, {reg['mismatches']} mismatches" if reg else \
-                ("no bundle (float)" if r["conv"] == "float" else "not run yet")
-            seeds = ", ".join(f"{s['accuracy']:.4f}" for s in r["seeds"])
-            out.append(f"| {r['name']} | {r.get('note') or r['conv']} | **{r['accuracy']:.4f} +- {r['accuracy_std']:.4f}** "
-                       f"| {seeds} | {r['weight_bits']:,} | {rtl} |")
+                *compare_table(c)]
         conv = c.get("convergence", {})
         if conv:
             out += ["", "Convergence (seed 0; the same recipe on a schedule twice as long):", "",

@@ -211,26 +211,9 @@ def plot(rows: list, png: Path):
 
 
 def markdown_table(res: dict, spec: dict | None = None) -> str:
-    """compare.json as a markdown table; rows of the spec not yet done are listed as such."""
-    head = ["row", "3x3 convs after layer 0", "test accuracy (mean +- std)", "seeds", "weight bits",
-            "bits / kernel", "epochs", "RTL (median seed)"]
-    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
-    done = set()
-    for r in res.get("rows", []):
-        done.add(r["name"])
-        reg = r.get("regress")
-        rtl = f"{reg['images']} images, {reg['mismatches']} mismatches" if reg else \
-            ("no bundle (float)" if r["conv"] == "float" else "not run yet")
-        src = "golden" if r["accuracy_source"] == "golden" else "torch"
-        cells = [r["name"], r.get("note") or r["conv"],
-                 f"{r['accuracy']:.4f} +- {r['accuracy_std']:.4f} ({src})", str(len(r["seeds"])),
-                 f"{r['weight_bits']:,}", str(r["conv_bits_per_kernel"]), str(r["epochs"]), rtl]
-        lines.append("| " + " | ".join(cells) + " |")
-    for row in (spec or {}).get("rows", []):
-        if row["name"] not in done:
-            lines.append("| " + " | ".join([row["name"], row.get("note") or row.get("conv", "qgp"), "not trained yet"]
-                                            + [""] * (len(head) - 3)) + " |")
-    return "\n".join(lines)
+    """compare.json as the markdown table docs/RESULTS.md shows (qgp.results owns the rendering)."""
+    from qgp.results import compare_table
+    return "\n".join(compare_table(res, spec))
 
 
 def regress(bundle: Path, n: int, jobs: int, out_json: Path) -> dict:
