@@ -1,7 +1,7 @@
 """The folding plan: how many output channels each conv layer computes per cycle (PE).
 
 This module is the one owner of folding. The generated top (rtl.gen.top), the layer simulations
-(tb.sim_layer, tb/layer), lint, the Verilator regression, the benchmarks and the implementation
+(tb/layer), lint, the Verilator regression, the benchmarks and the implementation
 flow (impl) all call ``folding_plan`` and never decide a fold themselves; the generated
 ``qgp_net.json`` records the plan it was built with.
 
