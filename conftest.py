@@ -18,7 +18,19 @@ CHECK_TIER = {
     "tb/regress/test_regress.py::test_reset_mid_frame_backpressure": "soak with resets",
     "tb/regress/test_regress.py::test_extreme_bundle[fmnist-max]": "a shipped-size harness build",
     "tb/regress/test_regress.py::test_slow_plan_ring_and_serial_head": "a folded shipped-size plan",
+    "tests/train/test_train.py::test_shipped_reported_accuracy_equals_golden":
+        "golden on all 10,000 test images of the shipped bundle (make demo prints the same figure)",
+    "tb/lint/test_lint.py::test_lint_network_params":
+        "each shipped-size layer linted alone (the generated top's lint covers them at the same parameters)",
 }
+
+# started first (pytest -n: the longest chains of the fast tier, so that the workers end together)
+SLOW_FIRST = (
+    "tb/regress/test_regress.py::test_normal",
+    "tb/regress/test_regress.py::test_extreme_images",
+    "tb/regress/test_regress.py::test_generated_top_and_bench_rtl_lint",
+    "tests/train/test_compare.py::test_binary_conv_dense_after_the_first_layer_runs_on_rtl",
+)
 
 
 def pytest_configure(config):
@@ -29,3 +41,4 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if any(item.nodeid.startswith(p) for p in CHECK_TIER):
             item.add_marker(pytest.mark.check)
+    items.sort(key=lambda item: not any(item.nodeid.startswith(p) for p in SLOW_FIRST))
