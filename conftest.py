@@ -39,6 +39,6 @@ def pytest_configure(config):
 
 def pytest_collection_modifyitems(config, items):
     for item in items:
-        if any(item.nodeid.startswith(p) for p in CHECK_TIER):
+        if item.nodeid.startswith(tuple(CHECK_TIER)):
             item.add_marker(pytest.mark.check)
-    items.sort(key=lambda item: not any(item.nodeid.startswith(p) for p in SLOW_FIRST))
+    items.sort(key=lambda item: not item.nodeid.startswith(SLOW_FIRST))
