@@ -15,6 +15,7 @@ INIT    ?=# INIT=x.pt: make train starts from that run's weights (fine-tune)
 GATE    ?=# GATE=1: make regress runs the synthesized netlist instead of the RTL
 XILINX  ?=# XILINX=1: make impl adds whole-network synth_xilinx totals
 FREQ    ?=# FREQ=<MHz>: make impl's timing target
+SEEDS   ?=# SEEDS=n: make impl places and routes with n seeds and keeps the fastest
 SPEC    ?= narrow# make compare: a spec in train/configs/compare (narrow: CPU; full: the shipped network, GPU)
 WORKERS ?= 2# make compare: training processes in parallel (one torch thread each)
 WAVES   ?=# WAVES=1: simulations dump an FST waveform and print its path
@@ -87,7 +88,7 @@ regress: setup ## Verilator, whole network vs golden on N images -> build/regres
 	$(PY) -m tb.regress --bundle $(BUNDLE) $(if $(DATA),--data $(DATA)) --n $(N) --jobs $(JOBS) --out build/regress.json $(if $(filter 1,$(GATE)),--gate)
 
 impl: setup ## synthesis, place and route, timing, bitstream on DEVICE (default ecp5-85k) -> build/impl/<name>/impl.json
-	$(PY) -m impl --bundle $(BUNDLE) --device $(DEVICE) $(if $(FREQ),--freq $(FREQ)) $(if $(XILINX),--xilinx)
+	$(PY) -m impl --bundle $(BUNDLE) --device $(DEVICE) $(if $(FREQ),--freq $(FREQ)) $(if $(SEEDS),--seeds $(SEEDS)) $(if $(XILINX),--xilinx)
 
 compare: setup ## QGP vs float / int8 / binary / ablations, 3 seeds each, convergence check -> models/compare (resumable; SPEC=full on a GPU)
 	$(PY) -m train compare --spec $(SPEC) --workers $(WORKERS) --jobs $(JOBS)

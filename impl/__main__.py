@@ -39,7 +39,10 @@ def _parser():
     ap.add_argument("--out", help="output directory (default build/impl/<bundle name>)")
     ap.add_argument("--jobs", type=int, default=os.cpu_count() or 2,
                     help="parallel layer syntheses")
-    ap.add_argument("--seed", type=int, default=1, help="nextpnr placement seed")
+    ap.add_argument("--seed", type=int, default=1, help="nextpnr placement seed (the first one)")
+    ap.add_argument("--seeds", type=int, default=int(os.environ.get("SEEDS") or 1),
+                    help="place and route with this many seeds (--seed, --seed + 1, ...) one after "
+                         "the other and keep the one with the highest Fmax (default 1; SEEDS=)")
     ap.add_argument("--line-bram", default=os.environ.get("LINE_BRAM") or "auto",
                     help="layers whose window row memories go to block RAM: 'auto' (the most "
                          "LUT RAM saved per DP16KD while the device's DP16KD last), 'none', or "
@@ -89,6 +92,13 @@ def table(rec, dev):
                     f"{'met' if rec['timing_met'] else 'NOT met'}), " if rec.get("fmax_mhz") else "")
                  + f"{rec['cycles_per_image']} cycles/image"
                  + (f", {rec['images_per_s']:,.0f} images/s" if rec.get("images_per_s") else ""))
+    cp = rec.get("critical_path")
+    if isinstance(cp, dict):
+        lines.append(f"critical path {cp['from']} -> {cp['to']}: {cp['total_ns']:.2f} ns = "
+                     f"{cp['logic_ns']:.2f} ns logic + {cp['routing_ns']:.2f} ns routing")
+    if len(rec.get("seeds_tried", [])) > 1:
+        lines.append("seeds: " + ", ".join(f"{t['seed']}: {t['fmax_mhz']:.1f} MHz" for t in rec["seeds_tried"])
+                     + f" (kept {rec['seed']})")
     lines.append("steps: " + ", ".join(f"{k} {v:.0f} s" for k, v in rec["steps_s"].items()))
     if rec.get("xilinx"):
         x = rec["xilinx"]
@@ -196,8 +206,9 @@ def run(args, log=print):
     log(f"place and route (nextpnr-ecp5 {dev['part']} {dev['package']}, {args.freq:g} MHz, "
         f"{router}) ...")
     try:
-        pr = flow.place_and_route(ctx, dev, args.freq, seed=args.seed, placer=args.placer,
-                                   router=router, log=log, timeout=args.pnr_timeout)
+        pr = flow.place_and_route_seeds(ctx, dev, args.freq, range(args.seed, args.seed + max(1, args.seeds)),
+                                        placer=args.placer, router=router, log=log,
+                                        timeout=args.pnr_timeout)
     except flow.DoesNotFit as e:
         # our LUT4 count (LUT4 + 2 x CCU2C of the units) is a lower bound: nextpnr's packer also
         # spends logic cells on LUT RAM and wide multiplexers; its table decides

@@ -672,16 +672,56 @@ def place_and_route(ctx, dev, freq_mhz, seed=1, placer="static", log=print, time
         raise ImplError("nextpnr report has no clock (fmax) entry")
     # the network has one clock
     ck = min(clocks.values(), key=lambda c: c["achieved"])
-    crit = []
-    for cp in rep.get("critical_paths", [])[:1]:
-        crit = [f"{s.get('from', {}).get('cell', '?')} -> {s.get('to', {}).get('cell', '?')}"
-                for s in cp.get("path", []) if s.get("type") == "routing"][-3:]
+    paths = rep.get("critical_paths", [])
     return {"fmax_mhz": round(float(ck["achieved"]), 2),
             "freq_target_mhz": float(ck["constraint"]),
             "timing_met": bool(ck["achieved"] >= ck["constraint"]),
             "utilization": {k: v for k, v in rep.get("utilization", {}).items() if v.get("used")},
-            "critical_path_tail": crit, "pnr_s": round(dt, 1), "placer": placer,
-            "router": router}
+            "critical_path": critical_path(paths[0]) if paths else None,
+            "pnr_s": round(dt, 1), "placer": placer, "router": router}
+
+
+# what one place and route leaves in the work directory (kept for the best of several seeds)
+PNR_FILES = ("report.json", "net.config", "pnr.log")
+
+
+def place_and_route_seeds(ctx, dev, freq_mhz, seeds, log=print, **kw):
+    """place_and_route once per seed in ``seeds``, one after the other; the run with the highest
+    Fmax stays in the work directory and is returned, with "seed" and "seeds_tried" (every
+    seed's Fmax) added."""
+    work = ctx["work"]
+    best, tried = None, []
+    for seed in seeds:
+        if tried:
+            log(f"  seed {seed} ...")
+        pr = place_and_route(ctx, dev, freq_mhz, seed=seed, log=log, **kw)
+        tried.append({"seed": seed, "fmax_mhz": pr["fmax_mhz"], "timing_met": pr["timing_met"]})
+        if best is None or pr["fmax_mhz"] > best["fmax_mhz"]:
+            best = dict(pr, seed=seed)
+            for f in PNR_FILES:
+                if (work / f).exists():
+                    os.replace(work / f, work / f"best.{f}")
+    for f in PNR_FILES:
+        if (work / f"best.{f}").exists():
+            os.replace(work / f"best.{f}", work / f)
+    best["seeds_tried"] = tried
+    return best
+
+
+def critical_path(cp):
+    """One critical path of nextpnr's --report as {"from", "to", "logic_ns", "routing_ns",
+    "total_ns", "tail"}: its start and end cells, its delay split into logic (clock-to-out,
+    cells, setup: every segment nextpnr does not call routing) and routing, and its last three
+    routed hops (cell -> cell)."""
+    segs = cp.get("path", [])
+    routing = sum(float(s.get("delay", 0)) for s in segs if s.get("type") == "routing")
+    logic = sum(float(s.get("delay", 0)) for s in segs if s.get("type") != "routing")
+    cells = [c for s in segs for c in (s.get("from", {}).get("cell"), s.get("to", {}).get("cell")) if c]
+    return {"from": cells[0] if cells else "?", "to": cells[-1] if cells else "?",
+            "logic_ns": round(logic, 3), "routing_ns": round(routing, 3),
+            "total_ns": round(logic + routing, 3),
+            "tail": [f"{s.get('from', {}).get('cell', '?')} -> {s.get('to', {}).get('cell', '?')}"
+                     for s in segs if s.get("type") == "routing"][-3:]}
 
 
 def bitstream(ctx, log=print):

@@ -12,17 +12,29 @@
 //   ACC_W   accumulator width (signed)
 //   ABITS   output activation bits
 //   DLAT    register stages inside the core's stage 0 -> 1 datapath (default 0)
+//   PREFETCH 1: the core reads its weight ROM through two registers (rom_addr, rom_load), and
+//           the cycle after reset primes them: no window is taken in it (default 0)
 // Ports:
 //   clk, rst (synchronous, active high)
 //   s_axis_tvalid, s_axis_tready, s_axis_tlast   window handshake (tdata stays with the core)
 //   fold    [FW-1:0] fold index of the window on s_axis
 //   fold_nx [FW-1:0] the value fold takes at the next clock edge (0 in reset): the address of a
 //           core's synchronous weight ROM, whose registered word then belongs to fold
+//   rom_addr [FW-1:0] PREFETCH: the address of a weight ROM read through two registers: the
+//           fold after the one fold takes at the next clock edge (0 in reset), so that the ROM's
+//           word (first register) is always the next fold's; rom_load: the second register
+//           loads it (the cycle after reset, and every cycle the fold advances), so that it
+//           always holds fold's word: no block RAM output in the tap / weight path
 //   en      the whole pipeline advances (datapath registers load) when 1
 //   acc_lane[PE*ACC_W-1:0] in: stage 1 datapath result for fold
 //   s1_acc  [PE*ACC_W-1:0], s1_fold [FW-1:0] out: stage 1 registers (the requant inputs)
 //   s1_fold_nx [FW-1:0] the value s1_fold takes at the next clock edge (0 in reset): the
 //           address of a core's synchronous threshold ROM
+//   d_fold_nx [FW-1:0] DLAT > 0: the value the fold of the beat leaving the datapath (the
+//           one stage 1 loads at the next en) takes at the next clock edge (0 in reset): the
+//           address of a threshold ROM read through two registers (a block RAM word, then a
+//           register loaded with en that holds s1_fold's word: no block RAM output in the
+//           requant path, no added latency); DLAT = 0: s1_fold_nx
 //   y_lane  [PE*ABITS-1:0] in: stage 2 datapath result
 //   m_axis_tdata[CO*ABITS-1:0], m_axis_tvalid, m_axis_tready, m_axis_tlast   output pixels
 // Timing: a window is held for FOLD cycles (s_axis_tready only on the last fold). The pipeline
@@ -38,6 +50,7 @@ module conv_pipe #(
     parameter ACC_W = 10,
     parameter ABITS = 4,
     parameter DLAT = 0,
+    parameter PREFETCH = 0,
     parameter FW = (CO / PE > 1) ? $clog2(CO / PE) : 1
 ) (
     input  wire                   clk,
@@ -47,11 +60,14 @@ module conv_pipe #(
     input  wire                   s_axis_tlast,
     output wire [FW-1:0]          fold,
     output wire [FW-1:0]          fold_nx,
+    output wire [FW-1:0]          rom_addr,
+    output wire                   rom_load,
     output wire                   en,
     input  wire [PE*ACC_W-1:0]    acc_lane,
     output wire [PE*ACC_W-1:0]    s1_acc,
     output wire [FW-1:0]          s1_fold,
     output wire [FW-1:0]          s1_fold_nx,
+    output wire [FW-1:0]          d_fold_nx,
     input  wire [PE*ABITS-1:0]    y_lane,
     output wire [CO*ABITS-1:0]    m_axis_tdata,
     output wire                   m_axis_tvalid,
@@ -88,6 +104,11 @@ endgenerate
 localparam FOLD = CO / PE;
 localparam [31:0] FLAST_32 = FOLD - 1;
 localparam [FW-1:0] FLAST = FLAST_32[FW-1:0];
+
+// PREFETCH: the cycle after reset primes the core's two-register weight read (no window taken)
+reg  prime_reg = 1'b0;
+wire prime = (PREFETCH != 0) && prime_reg;
+wire in_valid = s_axis_tvalid && !prime;
 
 // stage 0: fold counter
 reg [FW-1:0] fold_reg = {FW{1'b0}}, fold_next;
@@ -126,7 +147,7 @@ generate
         integer k;
         always @(posedge clk) begin
             if (en) begin
-                v_dly[0] <= s_axis_tvalid;
+                v_dly[0] <= in_valid;
                 l_dly[0] <= s_axis_tlast;
                 f_dly[0 +: FW] <= fold_reg;
                 for (k = 1; k < DLAT; k = k + 1) begin
@@ -144,10 +165,13 @@ generate
         assign d_valid = v_dly[DLAT-1];
         assign d_last = l_dly[DLAT-1];
         assign d_fold = f_dly[(DLAT-1)*FW +: FW];
+        wire [FW-1:0] d_fold_in = (DLAT == 1) ? fold_reg : f_dly[((DLAT > 1) ? DLAT-2 : 0)*FW +: FW];
+        assign d_fold_nx = rst ? {FW{1'b0}} : (en ? d_fold_in : d_fold);
     end else begin : g_nodly
-        assign d_valid = s_axis_tvalid;
+        assign d_valid = in_valid;
         assign d_last = s_axis_tlast;
         assign d_fold = fold_reg;
+        assign d_fold_nx = s1_fold_nx;
     end
     if (FOLD == 1) begin : g_asm1
         assign asm_shift = asm_reg;                           // nothing to collect
@@ -161,9 +185,11 @@ generate
     end
 endgenerate
 
-assign s_axis_tready = en && (fold_reg == FLAST);
+assign s_axis_tready = en && (fold_reg == FLAST) && !prime;
 assign fold = fold_reg;
 assign fold_nx = rst ? {FW{1'b0}} : fold_next;
+assign rom_addr = rst ? {FW{1'b0}} : ((fold_next == FLAST) ? {FW{1'b0}} : fold_next + 1'b1);
+assign rom_load = prime || (en && in_valid);
 assign s1_fold_nx = rst ? {FW{1'b0}} : s1_fold_next;
 assign s1_acc = s1_acc_reg;
 assign s1_fold = s1_fold_reg;
@@ -187,7 +213,7 @@ always @* begin
         s1_acc_next = acc_lane;
         s1_fold_next = d_fold;
         s1_last_next = d_last;
-        if (s_axis_tvalid) begin
+        if (in_valid) begin
             fold_next = (fold_reg == FLAST) ? {FW{1'b0}} : fold_reg + 1'b1;
         end
         // stage 2 -> output
@@ -206,6 +232,7 @@ always @* begin
 end
 
 always @(posedge clk) begin
+    prime_reg <= rst;
     fold_reg <= fold_next;
     s1_acc_reg <= s1_acc_next;
     s1_fold_reg <= s1_fold_next;

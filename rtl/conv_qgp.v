@@ -154,18 +154,20 @@ localparam TLAT = LREG + ((TREE_REG > 0 && LV > 2) ? (LV - 2) / TREE_REG : 0);
 
 // fold counter, pipeline registers and output assembly (conv_pipe)
 /* verilator lint_off UNUSEDSIGNAL */  // the ROMs use the next-cycle indices; FOLD == 1: none
-wire [FW-1:0]       fold, s1_fold, fold_nx, s1_fold_nx;
+wire [FW-1:0]       fold, s1_fold, fold_nx, s1_fold_nx, d_fold_nx, rom_addr;
+wire                rom_load;
 /* verilator lint_on UNUSEDSIGNAL */
 wire                en;
 wire [PE*SW-1:0]    s1_acc;
 wire [PE*SW-1:0]    acc_lane;
 wire [PE*ABITS-1:0] y_lane;
 wire                win_tvalid, win_tready, win_tlast;   // the window stream conv_pipe takes
-conv_pipe #(.CO(CO), .PE(PE), .ACC_W(SW), .ABITS(ABITS), .DLAT(TLAT), .FW(FW)) pipe (
+conv_pipe #(.CO(CO), .PE(PE), .ACC_W(SW), .ABITS(ABITS), .DLAT(TLAT), .FW(FW),
+            .PREFETCH((FOLD > 1) ? 1 : 0)) pipe (
     .clk(clk), .rst(rst),
     .s_axis_tvalid(win_tvalid), .s_axis_tready(win_tready), .s_axis_tlast(win_tlast),
     .fold(fold), .fold_nx(fold_nx), .en(en), .acc_lane(acc_lane), .s1_acc(s1_acc), .s1_fold(s1_fold),
-    .s1_fold_nx(s1_fold_nx),
+    .s1_fold_nx(s1_fold_nx), .d_fold_nx(d_fold_nx), .rom_addr(rom_addr), .rom_load(rom_load),
     .y_lane(y_lane),
     .m_axis_tdata(m_axis_tdata), .m_axis_tvalid(m_axis_tvalid), .m_axis_tready(m_axis_tready),
     .m_axis_tlast(m_axis_tlast)
@@ -185,15 +187,31 @@ generate
         // one of the current fold / stage-1 fold: the same cycle timing as a combinational ROM
         (* ram_style = ROM_STYLE *) reg [PE*CI*5-1:0] ts_mem [0:FOLD-1];
         (* ram_style = ROM_STYLE *) reg [PE*QW-1:0]   th_mem [0:FOLD-1];
-        reg [PE*CI*5-1:0] ts_q;
+        // the tap / sign word through two registers (conv_pipe PREFETCH: rom_addr, rom_load): the
+        // ROM's word is the next fold's, ts_q always the current fold's
+        reg [PE*CI*5-1:0] ts_q1;
+        reg [PE*CI*5-1:0] ts_q = {PE*CI*5{1'b0}};
         reg [PE*QW-1:0]   th_q;
         initial begin
             $readmemh(TS_FILE, ts_mem);
             $readmemh(TH_FILE, th_mem);
         end
+        // TLAT > 0: the threshold word through two registers (conv_pipe d_fold_nx): the ROM's
+        // word, then th_q loaded with en, so that the requant compares start at a register
+        reg [PE*QW-1:0]   th_q1;
         always @(posedge clk) begin
-            ts_q <= ts_mem[fold_nx];
-            th_q <= th_mem[s1_fold_nx];
+            ts_q1 <= ts_mem[rom_addr];
+            if (rom_load) begin
+                ts_q <= ts_q1;
+            end
+            if (TLAT > 0) begin
+                th_q1 <= th_mem[d_fold_nx];
+                if (en) begin
+                    th_q <= th_q1;
+                end
+            end else begin
+                th_q <= th_mem[s1_fold_nx];
+            end
         end
         assign ts_word = ts_q;
         assign th_word = th_q;

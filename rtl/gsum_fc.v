@@ -36,15 +36,19 @@
 //   (first channel of a frame ? bias[k] : logit[k]) + w[k,c] * x[c] (the same integers as the
 //   sums: sum_p sum_c w[k,c] x_p[c] = sum_c w[k,c] g[c], every partial sum within the declared
 //   widths). x[c] and the column are registered for the MAC (the CI:1 selection of x is a clock
-//   of its own). The tlast beat's last MAC starts the argmax (K-1 clocks; the input is held from
-//   that MAC on), then the output register; the next frame accumulates meanwhile, its tlast
+//   of its own). The tlast beat's last MAC starts the argmax (the input is held from that
+//   channel on), then the output register; the next frame accumulates meanwhile, its tlast
 //   waits for the output taken.
-// Latency: the output beat is valid CI + K cycles after the tlast beat is accepted; a frame
-//   with input every clock takes H*W + CI + K - 1 cycles from the first input beat to the output
-//   beat (output cycle - first input cycle). SER = 1: K+1 cycles after the tlast beat is
-//   accepted; (H*W-1)*CI + K + 1 cycles from the first beat accepted (CI-1 cycles after it is
-//   offered) to the output beat, H*W*CI + K cycles per frame in a stream (rtl/gen/params.py
-//   layer_latency, serial_head_cycles).
+//   Every MAC is two clocks, each from registers: the products w[k,c] * operand into a register
+//   (MULT18X18D), then the accumulation. The argmax runs K clocks over the logits rotated by
+//   one each clock (logit[k] is at the bottom in clock k: no K:1 multiplexer), from the most
+//   negative value; after K rotations the logits are in place again for the output.
+// Latency: the output beat is valid CI + K + 2 cycles after the tlast beat is accepted; a frame
+//   with input every clock takes H*W + CI + K + 1 cycles from the first input beat to the output
+//   beat (output cycle - first input cycle). SER = 1: K+3 cycles after the tlast beat is
+//   accepted; (H*W-1)*CI + K + 3 cycles from the first beat accepted (CI-1 cycles after it is
+//   offered) to the output beat, H*W*CI + K + 2 cycles per frame in a stream (rtl/gen/params.py
+//   layer_latency, rtl/gen/plan.py serial_head_cycles).
 `timescale 1ns / 1ps
 `default_nettype none
 module gsum_fc #(
@@ -113,10 +117,9 @@ localparam [31:0] CLAST_32 = CI - 1;
 localparam [31:0] KLAST_32 = K - 1;
 localparam [CW-1:0] CLAST = CLAST_32[CW-1:0];
 localparam [KW-1:0] KLAST = KLAST_32[KW-1:0];
-localparam [31:0] ONE_32 = 1;
-localparam [KW-1:0] KONE = ONE_32[KW-1:0];
 
-localparam [1:0] ST_IDLE = 2'd0, ST_MAC = 2'd1, ST_ARGMAX = 2'd2, ST_OUT = 2'd3;
+// ST_DRAIN (SER = 0): the last MAC's accumulation clock
+localparam [2:0] ST_IDLE = 3'd0, ST_MAC = 3'd1, ST_ARGMAX = 3'd2, ST_OUT = 3'd3, ST_DRAIN = 3'd4;
 
 reg [K*WBITS-1:0]  w_mem [0:CI-1];
 reg [K*WBITS-1:0]  wcol_q;
@@ -129,7 +132,7 @@ end
 reg [CI*GSUM_W-1:0] g_reg = {CI*GSUM_W{1'b0}}, g_next;
 reg [CI*GSUM_W-1:0] gh_reg = {CI*GSUM_W{1'b0}}, gh_next;     // hold, shifted down per MAC cycle
 reg [K*AW-1:0]      logit_reg = {K*AW{1'b0}}, logit_next;
-reg [1:0]           state_reg = ST_IDLE, state_next;
+reg [2:0]           state_reg = ST_IDLE, state_next;
 reg [CW-1:0]        c_reg = {CW{1'b0}}, c_next;
 reg [KW-1:0]        k_reg = {KW{1'b0}}, k_next;
 reg [AW-1:0]        best_reg = {AW{1'b0}}, best_next;
@@ -142,11 +145,15 @@ reg                 first_reg = 1'b1, first_next;               // SER: next cha
 // column of that c is read in the step's clock, so it is there with them)
 reg [BITS-1:0]      xq_reg = {BITS{1'b0}};
 reg                 macq_reg = 1'b0, freshq_reg = 1'b0, lastq_reg = 1'b0;
+// the accumulation clock of a MAC (both modes): the products, their flags
+localparam PW = WBITS + ((SER != 0) ? BITS : GSUM_W) + 1;   // a signed product w * operand
+reg [K*PW-1:0]      prod_reg = {K*PW{1'b0}}, prod_next;
+reg                 acc_reg = 1'b0, fresha_reg = 1'b0, lasta_reg = 1'b0;
 
 wire busy = (state_reg != ST_IDLE);
 // SER: a channel step of the beat on s_axis (held during the argmax; its last channel of a tlast
 // beat also while the previous result waits in the output register)
-wire ser_step = s_axis_tvalid && (state_reg != ST_ARGMAX) && !lastq_reg
+wire ser_step = s_axis_tvalid && (state_reg != ST_ARGMAX) && !lastq_reg && !lasta_reg
                 && !((c_reg == CLAST) && s_axis_tlast && busy);
 assign s_axis_tready = (SER != 0) ? (ser_step && (c_reg == CLAST)) : !(busy && s_axis_tlast);
 wire accept = s_axis_tvalid && s_axis_tready;
@@ -155,8 +162,9 @@ assign m_axis_tdata = m_axis_tdata_reg;
 assign m_axis_tvalid = m_axis_tvalid_reg;
 assign m_axis_tlast = m_axis_tvalid_reg;
 
-// argmax step: compare logit[k] with the best so far (strictly greater: ties keep the lower index)
-wire [AW-1:0] lk = logit_reg[k_reg*AW +: AW];
+// argmax step: compare logit[k] (at the bottom of the rotated logits) with the best so far
+// (strictly greater: ties keep the lower index)
+wire [AW-1:0] lk = logit_reg[AW-1:0];
 wire lk_gt = $signed(lk) > $signed(best_reg);
 wire [KW-1:0] cls_step = lk_gt ? k_reg : cls_reg;
 wire [CLASS_W-1:0] cls_out;
@@ -168,9 +176,10 @@ generate
     end
 endgenerate
 
-// biases sign-extended to AW; logits as output (low LOGIT_W bits of each AW-bit logit)
+// biases and products sign-extended to AW (a product wider than AW: its low AW bits, the
+// same sums modulo 2^AW, and every logit fits in LOGIT_W <= AW)
 wire [K*AW-1:0] bias_ext;
-wire [K*LOGIT_W-1:0] logit_out;
+wire [K*AW-1:0] prod_ext;
 genvar gk;
 generate
     for (gk = 0; gk < K; gk = gk + 1) begin : g_bias
@@ -179,15 +188,20 @@ generate
         end else begin : g_same
             assign bias_ext[gk*AW +: AW] = b_mem[gk];
         end
-        assign logit_out[gk*LOGIT_W +: LOGIT_W] = logit_reg[gk*AW +: LOGIT_W];
+        if (AW > PW) begin : g_pext
+            assign prod_ext[gk*AW +: AW] = {{(AW-PW){prod_reg[gk*PW + PW-1]}}, prod_reg[gk*PW +: PW]};
+        end else begin : g_ptrunc
+            assign prod_ext[gk*AW +: AW] = prod_reg[gk*PW +: AW];
+        end
     end
 endgenerate
 
 integer c, k;
 reg [GSUM_W-1:0]  gsum;
 reg [WBITS-1:0]   wsel;
-reg [AW-1:0]      w_ext;
-reg [AW-1:0]      g_ext;
+reg [PW-1:0]      w_ext;
+reg [PW-1:0]      g_ext;
+reg [K*LOGIT_W-1:0] logit_out;   // of logit_next: the output is loaded after the K-th rotation
 reg               mac;     // the K MACs run this clock
 reg               fresh;   // SER: ... starting from the biases
 reg               last_mac;  // the frame's last MAC clock
@@ -207,8 +221,10 @@ always @* begin
     k = 0;
     gsum = {GSUM_W{1'b0}};
     wsel = {WBITS{1'b0}};
-    w_ext = {AW{1'b0}};
-    g_ext = {AW{1'b0}};
+    w_ext = {PW{1'b0}};
+    g_ext = {PW{1'b0}};
+    logit_out = {K*LOGIT_W{1'b0}};
+    prod_next = prod_reg;
     first_next = first_reg;
     mac = 1'b0;
     fresh = 1'b0;
@@ -231,25 +247,31 @@ always @* begin
     if (SER != 0) begin
         mac = macq_reg;
         fresh = freshq_reg;
-        g_ext = {{(AW-BITS){1'b0}}, xq_reg};
+        g_ext = {{(PW-BITS){1'b0}}, xq_reg};
         if (ser_step) begin
             c_next = (c_reg == CLAST) ? {CW{1'b0}} : c_reg + 1'b1;
         end
     end else begin
         mac = (state_reg == ST_MAC);
-        g_ext = {{(AW-GSUM_W){1'b0}}, gh_reg[GSUM_W-1:0]};
+        g_ext = {{(PW-GSUM_W){1'b0}}, gh_reg[GSUM_W-1:0]};
         if (mac) begin
             c_next = (c_reg == CLAST) ? {CW{1'b0}} : c_reg + 1'b1;
         end
     end
+    // the products of this MAC clock (registered), then their accumulation in the next clock
     if (mac) begin
         for (k = 0; k < K; k = k + 1) begin
             wsel = wcol_q[k*WBITS +: WBITS];
-            w_ext = {{(AW-WBITS){wsel[WBITS-1]}}, wsel};
-            logit_next[k*AW +: AW] = (fresh ? bias_ext[k*AW +: AW] : logit_reg[k*AW +: AW]) + w_ext * g_ext;
+            w_ext = {{(PW-WBITS){wsel[WBITS-1]}}, wsel};
+            prod_next[k*PW +: PW] = w_ext * g_ext;
         end
     end
-    // the argmax starts after the last MAC of a frame
+    if (acc_reg) begin
+        for (k = 0; k < K; k = k + 1) begin
+            logit_next[k*AW +: AW] = (fresha_reg ? bias_ext[k*AW +: AW] : logit_reg[k*AW +: AW])
+                                     + prod_ext[k*AW +: AW];
+        end
+    end
     if (SER != 0) begin
         if (ser_step && (c_reg == CLAST)) begin
             first_next = s_axis_tlast;
@@ -258,9 +280,10 @@ always @* begin
     end else if (state_reg == ST_MAC) begin
         last_mac = (c_reg == CLAST);
     end
-    if (last_mac) begin
-        k_next = KONE;
-        best_next = logit_next[AW-1:0];
+    // the argmax starts after the accumulation of the last MAC of a frame, at k = 0
+    if (lasta_reg) begin
+        k_next = {KW{1'b0}};
+        best_next = {1'b1, {(AW-1){1'b0}}};
         cls_next = {KW{1'b0}};
         state_next = ST_ARGMAX;
     end
@@ -275,6 +298,11 @@ always @* begin
         end
         ST_MAC: begin
             gh_next = gh_reg >> GSUM_W;
+            if (last_mac) begin
+                state_next = ST_DRAIN;
+            end
+        end
+        ST_DRAIN: begin
         end
         ST_ARGMAX: begin
             if (lk_gt) begin
@@ -282,17 +310,24 @@ always @* begin
             end
             cls_next = cls_step;
             k_next = k_reg + 1'b1;
+            logit_next = {logit_reg[AW-1:0], logit_reg[K*AW-1:AW]};
             if (k_reg == KLAST) begin
+                for (k = 0; k < K; k = k + 1) begin
+                    logit_out[k*LOGIT_W +: LOGIT_W] = logit_next[k*AW +: LOGIT_W];
+                end
                 m_axis_tdata_next = {logit_out, cls_out};
                 m_axis_tvalid_next = 1'b1;
                 state_next = ST_OUT;
             end
         end
-        default: begin  // ST_OUT
+        ST_OUT: begin
             if (m_axis_tready) begin
                 m_axis_tvalid_next = 1'b0;
                 state_next = ST_IDLE;
             end
+        end
+        default: begin
+            state_next = ST_IDLE;
         end
     endcase
 end
@@ -314,10 +349,17 @@ always @(posedge clk) begin
     if (ser_step) begin
         xq_reg <= s_axis_tdata[c_reg*BITS +: BITS];
     end
+    prod_reg <= prod_next;
+    acc_reg <= mac;
+    fresha_reg <= fresh;
+    lasta_reg <= last_mac;
     if (rst) begin
         macq_reg <= 1'b0;
         freshq_reg <= 1'b0;
         lastq_reg <= 1'b0;
+        acc_reg <= 1'b0;
+        fresha_reg <= 1'b0;
+        lasta_reg <= 1'b0;
     end
 end
 
@@ -359,13 +401,17 @@ always @(posedge clk) begin
     end
 end
 always @* begin
-    assert(f_inflight == {1'b0, busy || lastq_reg});
+    assert(f_inflight == {1'b0, busy || lastq_reg || lasta_reg});
     assert(m_axis_tvalid_reg == (state_reg == ST_OUT));
     if (state_reg == ST_MAC) begin
         assert(c_reg <= CLAST);
     end
     if (state_reg == ST_ARGMAX) begin
-        assert(k_reg >= KONE && k_reg <= KLAST);
+        assert(k_reg <= KLAST);
+    end
+    assert(state_reg <= ST_DRAIN);
+    if (SER == 0) begin
+        assert(!lasta_reg || state_reg == ST_DRAIN);
     end
 end
 `endif

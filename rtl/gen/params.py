@@ -52,7 +52,7 @@ import numpy as np
 
 from qgp.golden import atomic
 from qgp.golden.thresholds import layer_thresholds, threshold_bits
-from qgp.rtl.gen.plan import check_fold, serial_head_cycles  # noqa: F401 (serial_head_cycles: API)
+from qgp.rtl.gen.plan import HEAD_EXTRA, check_fold, serial_head_cycles  # noqa: F401 (serial_head_cycles: API)
 
 # adder tree pipelining of the conv cores (TREE_REG: a register every this many tree levels,
 # 0 = none); chosen by measurement (docs/INTERFACES.md)
@@ -318,8 +318,8 @@ def layer_latency(module, params):
     if module == "gsum_fc":
         if int(params.get("SER", 0)):
             # from the first beat taken (with its last channel, CI-1 clocks after it is offered)
-            return int(params["K"]) - int(params["CI"]) + 1
-        return int(params["CI"]) + int(params["K"]) - 1
+            return int(params["K"]) - int(params["CI"]) + 1 + HEAD_EXTRA
+        return int(params["CI"]) + int(params["K"]) - 1 + HEAD_EXTRA
     raise ValueError(f"rtl.gen.params: unknown module {module!r}")
 
 

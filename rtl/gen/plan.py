@@ -131,10 +131,17 @@ def check_fold(layer, fold, name=None):
     return f
 
 
+# gsum_fc's clocks after its last MAC beyond K - 1 argmax clocks: the MAC's accumulation clock
+# (the products are registered first) and the argmax's clock k = 0 (it starts from the most
+# negative value instead of logit 0, so that no argmax input comes from the MAC's adders)
+HEAD_EXTRA = 2
+
+
 def serial_head_cycles(hw, ci, k):
     """Cycles per frame of the channel-serial head (gsum_fc SER) in a stream: H*W*CI channel
-    steps, and K clocks with the input held (the last MAC, then the K-1 argmax clocks)."""
-    return int(hw) * int(ci) + int(k)
+    steps, and K + HEAD_EXTRA clocks with the input held (the last MAC's product and
+    accumulation clocks, then the K argmax clocks)."""
+    return int(hw) * int(ci) + int(k) + HEAD_EXTRA
 
 
 def layer_cycles(layer, fold):
@@ -143,7 +150,7 @@ def layer_cycles(layer, fold):
     if layer["type"] == "gsum_fc":
         if int(fold) > 1:
             return serial_head_cycles(hw, layer["in_channels"], layer["classes"])
-        return max(hw, int(layer["in_channels"]) + int(layer["classes"]))
+        return max(hw, int(layer["in_channels"]) + int(layer["classes"]) + HEAD_EXTRA)
     return hw * int(fold)
 
 

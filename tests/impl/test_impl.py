@@ -386,3 +386,15 @@ def test_units_from_the_generator_and_memory_styles(tiny):
     (block,) = flow.synth_units(ctx, jobs=1, log=lambda *_: None)
     assert f'.{flow.LINE_RAM_STYLE}("block")' in (ctx["work"] / "units.v").read_text()
     assert auto["bram"] == 0 and block["bram"] == flow.line_bram_cost(li)[0] > 0, (auto, block)
+
+
+def test_critical_path_split_into_logic_and_routing():
+    """impl.json's critical path: nextpnr's segments summed by kind (routing vs the rest)."""
+    from qgp.impl.flow import critical_path
+    seg = lambda t, d, a, b: {"type": t, "delay": d, "from": {"cell": a}, "to": {"cell": b}}
+    cp = critical_path({"path": [seg("clk-to-q", 0.5, "ff_a", "ff_a"), seg("routing", 2.0, "ff_a", "lut"),
+                                 seg("logic", 0.25, "lut", "lut"), seg("routing", 1.0, "lut", "ff_b"),
+                                 seg("setup", 0.125, "ff_b", "ff_b")]})
+    assert (cp["from"], cp["to"]) == ("ff_a", "ff_b")
+    assert (cp["logic_ns"], cp["routing_ns"], cp["total_ns"]) == (0.875, 3.0, 3.875)
+    assert cp["tail"] == ["ff_a -> lut", "lut -> ff_b"]
