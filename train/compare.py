@@ -37,20 +37,49 @@ ROOT = CONFIG_DIR.parent.parent
 ROW_KEYS = ("name", "conv", "train", "note")
 
 
-def load_spec(name_or_path: str) -> dict:
-    """A compare spec, validated: {"name", "base", "train", "rows": [{"name", "conv"?, "train"?}]}."""
+def _spec_path(name_or_path: str) -> Path:
     p = Path(name_or_path)
     if not p.suffix:
         p = SPEC_DIR / f"{name_or_path}.json"
     if not p.is_file():
         known = ", ".join(sorted(q.stem for q in SPEC_DIR.glob("*.json")))
         raise QGPError(str(p), "spec", f"no such compare spec (known: {known})")
+    return p
+
+
+def _read_spec(p: Path, chain=()) -> dict:
+    """The spec in ``p`` with its ``from`` resolved: a spec may derive from another
+    (``"from": "narrow"``): it takes that spec's keys and states only what differs (``train``
+    merged key by key); ``schedule_factor`` (an integer >= 1, multiplied along the chain)
+    scales the whole schedule of every row (``scaled_schedule``)."""
     try:
         spec = json.loads(p.read_text())
     except json.JSONDecodeError as e:
         raise QGPError(str(p), "spec", f"invalid JSON: {e}") from None
     if not isinstance(spec, dict):
         raise QGPError(str(p), "spec", "expected a JSON object")
+    f = spec.get("schedule_factor", 1)
+    if not isinstance(f, int) or isinstance(f, bool) or f < 1:
+        raise QGPError(str(p), "schedule_factor", "expected an integer >= 1")
+    if "from" not in spec:
+        return spec
+    if not isinstance(spec["from"], str) or not spec["from"]:
+        raise QGPError(str(p), "from", "expected the name of another compare spec")
+    q = _spec_path(spec["from"])
+    if q.resolve() in chain or q.resolve() == p.resolve():
+        raise QGPError(str(p), "from", f"{spec['from']!r} derives from this spec again (a cycle)")
+    parent = _read_spec(q, chain + (p.resolve(),))
+    merged = {**parent, **{k: v for k, v in spec.items() if k != "from"}}
+    merged["train"] = {**parent.get("train", {}), **spec.get("train", {})}
+    merged["schedule_factor"] = parent.get("schedule_factor", 1) * f
+    return merged
+
+
+def load_spec(name_or_path: str) -> dict:
+    """A compare spec, validated: {"name", "base", "train", "rows": [{"name", "conv"?, "train"?}]}
+    (``from`` resolved: ``_read_spec``)."""
+    p = _spec_path(name_or_path)
+    spec = _read_spec(p)
     for key in ("name", "base", "rows"):
         if key not in spec:
             raise QGPError(str(p), key, "missing")
@@ -94,6 +123,9 @@ def row_config(spec: dict, row: dict) -> dict:
     cfg["train"].update(copy.deepcopy(row.get("train", {})))
     cfg.pop("base", None)
     cfg["conv"] = row.get("conv", "qgp")
+    f = spec.get("schedule_factor", 1)
+    if f > 1:
+        cfg = scaled_schedule(cfg, f)
     cfg["name"] = f"{spec['name']}-{row['name']}"
     return cfg
 

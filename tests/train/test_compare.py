@@ -108,6 +108,25 @@ def test_validation_split_is_fixed_disjoint_and_sized():
     assert split_validation(x, y, {})[4] is None
 
 
+def test_a_derived_spec_is_its_parent_scaled(tmp_path):
+    """narrow20 states only what differs from narrow ("from", "schedule_factor": 2): every row's
+    config is narrow's with the whole schedule doubled; a cycle or a bad factor is one error line."""
+    a, b = tcompare.load_spec("narrow"), tcompare.load_spec("narrow20")
+    assert [r["name"] for r in a["rows"]] == [r["name"] for r in b["rows"]] and a["seeds"] == b["seeds"]
+    for ra, rb in zip(a["rows"], b["rows"]):
+        want = tcompare.scaled_schedule(tcompare.row_config(a, ra), 2)
+        got = tcompare.row_config(b, rb)
+        want.pop("name"), got.pop("name")
+        assert got == want, ra["name"]
+    (tmp_path / "x.json").write_text(json.dumps({"from": str(tmp_path / "y.json"), "name": "x"}))
+    (tmp_path / "y.json").write_text(json.dumps({"from": str(tmp_path / "x.json"), "name": "y"}))
+    with pytest.raises(QGPError, match="cycle"):
+        tcompare.load_spec(str(tmp_path / "x.json"))
+    (tmp_path / "z.json").write_text(json.dumps({"from": "narrow", "name": "z", "schedule_factor": 0}))
+    with pytest.raises(QGPError, match="schedule_factor"):
+        tcompare.load_spec(str(tmp_path / "z.json"))
+
+
 def test_shipped_specs_differ_only_in_the_3x3_convs():
     for name in ("narrow", "short", "full"):
         spec = tcompare.load_spec(name)
