@@ -199,37 +199,20 @@ generate
             end
         end
     end else begin : g_rom
-        // synchronous-read ROMs addressed one cycle ahead, as in conv_qgp
-        (* ram_style = ROM_STYLE *) reg [PE*NW*WBITS-1:0] w_mem [0:FOLD-1];
-        (* ram_style = ROM_STYLE *) reg [PE*QW-1:0]       th_mem [0:FOLD-1];
-        // the weight word through two registers (conv_pipe PREFETCH: rom_addr, rom_load): the
-        // ROM's word is the next fold's, w_q always the current fold's
-        reg [PE*NW*WBITS-1:0] w_q1;
-        reg [PE*NW*WBITS-1:0] w_q = {PE*NW*WBITS{1'b0}};
-        reg [PE*QW-1:0]       th_q;
-        initial begin
-            $readmemh(W_FILE, w_mem);
-            $readmemh(TH_FILE, th_mem);
-        end
-        // TLAT > 0: the threshold word through two registers (conv_pipe d_fold_nx): the ROM's
-        // word, then th_q loaded with en, so that the requant compares start at a register
-        reg [PE*QW-1:0]   th_q1;
-        always @(posedge clk) begin
-            w_q1 <= w_mem[rom_addr];
-            if (rom_load) begin
-                w_q <= w_q1;
-            end
-            if (TLAT > 0) begin
-                th_q1 <= th_mem[d_fold_nx];
-                if (en) begin
-                    th_q <= th_q1;
-                end
-            end else begin
-                th_q <= th_mem[s1_fold_nx];
-            end
-        end
-        wire [PE*NW*WBITS-1:0] w_word = w_q;
-        assign th_word = th_q;
+        // ROMs with a synchronous read (rom_sync; block RAM where synthesis finds it cheaper),
+        // each through a second register, so that no block RAM output drives logic: the
+        // weight word prefetched (conv_pipe PREFETCH: rom_addr is the next fold, rom_load
+        // moves it in when the fold advances), the threshold word read one stage early
+        // (d_fold_nx, loaded with en; TLAT = 0: one register, addressed by s1_fold_nx)
+        wire [PE*NW*WBITS-1:0] w_word;
+        rom_sync #(.W(PE*NW*WBITS), .DEPTH(FOLD), .AW(FW), .FILE(W_FILE), .STYLE(ROM_STYLE),
+                   .OUTREG(1)) w_rom (
+            .clk(clk), .addr(rom_addr), .load(rom_load), .q(w_word)
+        );
+        rom_sync #(.W(PE*QW), .DEPTH(FOLD), .AW(FW), .FILE(TH_FILE), .STYLE(ROM_STYLE),
+                   .OUTREG((TLAT > 0) ? 1 : 0)) th_rom (
+            .clk(clk), .addr((TLAT > 0) ? d_fold_nx : s1_fold_nx), .load(en), .q(th_word)
+        );
         // products without multipliers: w*x = sum_j w[j]*(x << j), the sign bit j = WBITS-1
         // weighing -2^j (two's complement): one AND per weight bit and an adder tree per product;
         // x << j and -(x << (WBITS-1)) are shared by the lanes

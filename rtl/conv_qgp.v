@@ -182,39 +182,19 @@ generate
         assign ts_word = TS_VEC;
         assign th_word = TH_VEC;
     end else begin : g_rom
-        // ROMs with a synchronous read (block RAM where synthesis finds it cheaper), addressed
-        // one cycle ahead (conv_pipe fold_nx / s1_fold_nx) so that the registered word is the
-        // one of the current fold / stage-1 fold: the same cycle timing as a combinational ROM
-        (* ram_style = ROM_STYLE *) reg [PE*CI*5-1:0] ts_mem [0:FOLD-1];
-        (* ram_style = ROM_STYLE *) reg [PE*QW-1:0]   th_mem [0:FOLD-1];
-        // the tap / sign word through two registers (conv_pipe PREFETCH: rom_addr, rom_load): the
-        // ROM's word is the next fold's, ts_q always the current fold's
-        reg [PE*CI*5-1:0] ts_q1;
-        reg [PE*CI*5-1:0] ts_q = {PE*CI*5{1'b0}};
-        reg [PE*QW-1:0]   th_q;
-        initial begin
-            $readmemh(TS_FILE, ts_mem);
-            $readmemh(TH_FILE, th_mem);
-        end
-        // TLAT > 0: the threshold word through two registers (conv_pipe d_fold_nx): the ROM's
-        // word, then th_q loaded with en, so that the requant compares start at a register
-        reg [PE*QW-1:0]   th_q1;
-        always @(posedge clk) begin
-            ts_q1 <= ts_mem[rom_addr];
-            if (rom_load) begin
-                ts_q <= ts_q1;
-            end
-            if (TLAT > 0) begin
-                th_q1 <= th_mem[d_fold_nx];
-                if (en) begin
-                    th_q <= th_q1;
-                end
-            end else begin
-                th_q <= th_mem[s1_fold_nx];
-            end
-        end
-        assign ts_word = ts_q;
-        assign th_word = th_q;
+        // ROMs with a synchronous read (rom_sync; block RAM where synthesis finds it cheaper),
+        // each through a second register, so that no block RAM output drives logic: the
+        // tap / sign word prefetched (conv_pipe PREFETCH: rom_addr is the next fold, rom_load
+        // moves it in when the fold advances), the threshold word read one stage early
+        // (d_fold_nx, loaded with en; TLAT = 0: one register, addressed by s1_fold_nx)
+        rom_sync #(.W(PE*CI*5), .DEPTH(FOLD), .AW(FW), .FILE(TS_FILE), .STYLE(ROM_STYLE),
+                   .OUTREG(1)) ts_rom (
+            .clk(clk), .addr(rom_addr), .load(rom_load), .q(ts_word)
+        );
+        rom_sync #(.W(PE*QW), .DEPTH(FOLD), .AW(FW), .FILE(TH_FILE), .STYLE(ROM_STYLE),
+                   .OUTREG((TLAT > 0) ? 1 : 0)) th_rom (
+            .clk(clk), .addr((TLAT > 0) ? d_fold_nx : s1_fold_nx), .load(en), .q(th_word)
+        );
     end
 endgenerate
 

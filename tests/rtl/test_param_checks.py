@@ -124,6 +124,10 @@ BAD = [
     ("requant", {"TH_W": 10}, {"TH_W_must_be_at_least_ACC_W_plus_1"}, True),
     ("requant", {"ACC_W": 0}, {"ACC_W_must_be_at_least_1"}, False),
     ("requant", {"ABITS": 0}, {"ABITS_must_be_at_least_1"}, False),
+    ("rom_sync", {"DEPTH": 3, "AW": 1}, {"AW_must_address_DEPTH"}, True),
+    ("rom_sync", {"W": 0}, {"W_must_be_at_least_1"}, False),
+    ("rom_sync", {"DEPTH": 0}, {"DEPTH_must_be_at_least_1"}, False),
+    ("rom_sync", {"OUTREG": 2}, {"OUTREG_must_be_0_or_1"}, False),
     ("tap_ring", {"CI": 0}, {"CI_must_be_at_least_1"}, True),
     ("tap_ring", {"BITS": 0}, {"BITS_must_be_at_least_1"}, False),
     ("window3x3", {"W": 3, "LINE_RAM": 1}, {"LINE_RAM_needs_W_at_least_4"}, True),
@@ -162,6 +166,7 @@ LEGAL = [(f.stem, {}, f.stem != "conv_dense") for f in SOURCES] + [
     ("gsum_fc", {"K": 2, "CLASS_W": 1, "GSUM_W": 4, "LOGIT_W": 5}, True),
     ("maxpool2", {"W": 4, "H": 2}, True),
     ("requant", {"ACC_W": 10, "TH_W": 11}, True),
+    ("rom_sync", {"W": 3, "DEPTH": 2, "AW": 1, "FILE": "ts.mem", "OUTREG": 1}, True),
     ("window3x3", {"W": 2, "H": 2}, True),
     ("window3x3", {"W": 4, "H": 2, "LINE_RAM": 1, "COLS": 1}, True),
 ]

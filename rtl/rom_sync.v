@@ -1,0 +1,94 @@
+// rom_sync: a ROM ($readmemh file) with a synchronous read, optionally through a second
+// register, as a block RAM's output register (DP16KD REGMODE OUTREG): the conv cores' weight,
+// tap and threshold ROMs.
+//
+//   OUTREG = 0: q = the word at addr of the previous clock (the memory's read register)
+//   OUTREG = 1: the memory's read register r = the word at addr of the previous clock, and q
+//               loads r in every clock with load = 1 (a register in fabric: no block RAM output,
+//               5.8 ns clock-to-out on an ECP5 without its output register, drives logic)
+//
+// Parameters:
+//   W       word bits (default 8)
+//   DEPTH   words, >= 1 (default 2)
+//   AW      address bits, 2^AW >= DEPTH (default 1)
+//   FILE    $readmemh file of DEPTH words (default "": every word 0)
+//   STYLE   synthesis memory style: "auto" (the tool decides), "block", "distributed"; written
+//           as the memory's ram_style attribute (read by synthesis only) (default "auto")
+//   OUTREG  0 / 1 (default 0)
+// Ports:
+//   clk; addr[AW-1:0] (an address >= DEPTH reads an unspecified word); load (OUTREG = 1);
+//   q[W-1:0] (OUTREG = 1: 0 at power-up). No reset: a caller primes the registers
+//   (conv_pipe rom_addr / rom_load, d_fold_nx).
+`timescale 1ns / 1ps
+`default_nettype none
+module rom_sync #(
+    parameter W = 8,
+    parameter DEPTH = 2,
+    parameter AW = 1,
+    parameter FILE = "",
+    /* verilator lint_off UNUSEDPARAM */
+    parameter STYLE = "auto",
+    /* verilator lint_on UNUSEDPARAM */
+    parameter OUTREG = 0
+) (
+    input  wire          clk,
+    input  wire [AW-1:0] addr,
+    /* verilator lint_off UNUSEDSIGNAL */  // OUTREG = 0: no second register
+    input  wire          load,
+    /* verilator lint_on UNUSEDSIGNAL */
+    output wire [W-1:0]  q
+);
+
+// parameter checks: a broken rule instantiates a module named after it, which does not
+// exist, so elaboration stops with the rule's name in every tool (Icarus, Verilator, yosys)
+generate
+    if (W < 1) begin : g_check_w_must_be_at_least_1
+        W_must_be_at_least_1 W_must_be_at_least_1();
+    end
+    if (DEPTH < 1) begin : g_check_depth_must_be_at_least_1
+        DEPTH_must_be_at_least_1 DEPTH_must_be_at_least_1();
+    end
+    if (AW < 1 || (1 << AW) < DEPTH) begin : g_check_aw_must_address_depth
+        AW_must_address_DEPTH AW_must_address_DEPTH();
+    end
+    if (OUTREG != 0 && OUTREG != 1) begin : g_check_outreg_must_be_0_or_1
+        OUTREG_must_be_0_or_1 OUTREG_must_be_0_or_1();
+    end
+endgenerate
+
+(* ram_style = STYLE *) reg [W-1:0] mem [0:DEPTH-1];
+reg [W-1:0] r;
+generate
+    if (FILE != "") begin : g_init
+        initial begin
+            $readmemh(FILE, mem);
+        end
+    end else begin : g_zero
+        integer k;
+        initial begin
+            for (k = 0; k < DEPTH; k = k + 1) begin
+                mem[k] = {W{1'b0}};
+            end
+        end
+    end
+endgenerate
+always @(posedge clk) begin
+    r <= mem[addr];
+end
+
+generate
+    if (OUTREG != 0) begin : g_outreg
+        reg [W-1:0] q_reg = {W{1'b0}};
+        always @(posedge clk) begin
+            if (load) begin
+                q_reg <= r;
+            end
+        end
+        assign q = q_reg;
+    end else begin : g_noreg
+        assign q = r;
+    end
+endgenerate
+
+endmodule
+`default_nettype wire
