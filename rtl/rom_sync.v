@@ -67,7 +67,9 @@ generate
         integer k;
         initial begin
             for (k = 0; k < DEPTH; k = k + 1) begin
+                /* verilator lint_off WIDTHCONCAT */  // as q_reg's power-up zero below
                 mem[k] = {W{1'b0}};
+                /* verilator lint_on WIDTHCONCAT */
             end
         end
     end
@@ -78,7 +80,11 @@ end
 
 generate
     if (OUTREG != 0) begin : g_outreg
+        // lint waiver: the power-up zero of a wide word (a folded core's ROM word: 10k bits and
+        // more) is one replication past the linter's 8k-bit "probably wrong" heuristic: intended
+        /* verilator lint_off WIDTHCONCAT */
         reg [W-1:0] q_reg = {W{1'b0}};
+        /* verilator lint_on WIDTHCONCAT */
         always @(posedge clk) begin
             if (load) begin
                 q_reg <= r;
