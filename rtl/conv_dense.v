@@ -146,8 +146,8 @@ function integer csd_digit;
 endfunction
 
 // fold counter, pipeline registers and output assembly (conv_pipe)
-/* verilator lint_off UNUSEDSIGNAL */  // the ROMs use the next-cycle indices; FOLD == 1: none
-wire [FW-1:0]       fold, s1_fold, fold_nx, s1_fold_nx, d_fold_nx, rom_addr;
+/* verilator lint_off UNUSEDSIGNAL */  // the ROMs' addresses; FOLD == 1: no ROM
+wire [FW-1:0]       fold, s1_fold, th_addr, rom_addr;
 wire                rom_load;
 /* verilator lint_on UNUSEDSIGNAL */
 wire                en;
@@ -158,8 +158,8 @@ conv_pipe #(.CO(CO), .PE(PE), .ACC_W(ACC_W), .ABITS(ABITS), .DLAT(TLAT), .FW(FW)
             .PREFETCH((FOLD > 1) ? 1 : 0)) pipe (
     .clk(clk), .rst(rst),
     .s_axis_tvalid(s_axis_tvalid), .s_axis_tready(s_axis_tready), .s_axis_tlast(s_axis_tlast),
-    .fold(fold), .fold_nx(fold_nx), .en(en), .acc_lane(acc_lane), .s1_acc(s1_acc), .s1_fold(s1_fold),
-    .s1_fold_nx(s1_fold_nx), .d_fold_nx(d_fold_nx), .rom_addr(rom_addr), .rom_load(rom_load),
+    .fold(fold), .en(en), .acc_lane(acc_lane), .s1_acc(s1_acc), .s1_fold(s1_fold),
+    .th_addr(th_addr), .rom_addr(rom_addr), .rom_load(rom_load),
     .y_lane(y_lane),
     .m_axis_tdata(m_axis_tdata), .m_axis_tvalid(m_axis_tvalid), .m_axis_tready(m_axis_tready),
     .m_axis_tlast(m_axis_tlast)
@@ -203,7 +203,7 @@ generate
         // each through a second register, so that no block RAM output drives logic: the
         // weight word prefetched (conv_pipe PREFETCH: rom_addr is the next fold, rom_load
         // moves it in when the fold advances), the threshold word read one stage early
-        // (d_fold_nx, loaded with en; TLAT = 0: one register, addressed by s1_fold_nx)
+        // (conv_pipe th_addr, loaded with en; TLAT = 0: through one register)
         wire [PE*NW*WBITS-1:0] w_word;
         rom_sync #(.W(PE*NW*WBITS), .DEPTH(FOLD), .AW(FW), .FILE(W_FILE), .STYLE(ROM_STYLE),
                    .OUTREG(1)) w_rom (
@@ -211,7 +211,7 @@ generate
         );
         rom_sync #(.W(PE*QW), .DEPTH(FOLD), .AW(FW), .FILE(TH_FILE), .STYLE(ROM_STYLE),
                    .OUTREG((TLAT > 0) ? 1 : 0)) th_rom (
-            .clk(clk), .addr((TLAT > 0) ? d_fold_nx : s1_fold_nx), .load(en), .q(th_word)
+            .clk(clk), .addr(th_addr), .load(en), .q(th_word)
         );
         // products without multipliers: w*x = sum_j w[j]*(x << j), the sign bit j = WBITS-1
         // weighing -2^j (two's complement): one AND per weight bit and an adder tree per product;

@@ -18,8 +18,6 @@
 //   clk, rst (synchronous, active high)
 //   s_axis_tvalid, s_axis_tready, s_axis_tlast   window handshake (tdata stays with the core)
 //   fold    [FW-1:0] fold index of the window on s_axis
-//   fold_nx [FW-1:0] the value fold takes at the next clock edge (0 in reset): the address of a
-//           core's synchronous weight ROM, whose registered word then belongs to fold
 //   rom_addr [FW-1:0] PREFETCH: the address of a weight ROM read through two registers: the
 //           fold after the one fold takes at the next clock edge (0 in reset), so that the ROM's
 //           word (first register) is always the next fold's; rom_load: the second register
@@ -28,13 +26,12 @@
 //   en      the whole pipeline advances (datapath registers load) when 1
 //   acc_lane[PE*ACC_W-1:0] in: stage 1 datapath result for fold
 //   s1_acc  [PE*ACC_W-1:0], s1_fold [FW-1:0] out: stage 1 registers (the requant inputs)
-//   s1_fold_nx [FW-1:0] the value s1_fold takes at the next clock edge (0 in reset): the
-//           address of a core's synchronous threshold ROM
-//   d_fold_nx [FW-1:0] DLAT > 0: the value the fold of the beat leaving the datapath (the
-//           one stage 1 loads at the next en) takes at the next clock edge (0 in reset): the
-//           address of a threshold ROM read through two registers (a block RAM word, then a
-//           register loaded with en that holds s1_fold's word: no block RAM output in the
-//           requant path, no added latency); DLAT = 0: s1_fold_nx
+//   th_addr [FW-1:0] the address of a core's threshold ROM (0 in reset). DLAT > 0: the value
+//           the fold of the beat leaving the datapath (the one stage 1 loads at the next en)
+//           takes at the next clock edge, for a read through two registers (the ROM's word,
+//           then a register loaded with en that holds s1_fold's word: no block RAM output in
+//           the requant path, no added latency); DLAT = 0: the value s1_fold takes at the next
+//           clock edge, for a read through one register (its word then belongs to s1_fold)
 //   y_lane  [PE*ABITS-1:0] in: stage 2 datapath result
 //   m_axis_tdata[CO*ABITS-1:0], m_axis_tvalid, m_axis_tready, m_axis_tlast   output pixels
 // Timing: a window is held for FOLD cycles (s_axis_tready only on the last fold). The pipeline
@@ -59,15 +56,13 @@ module conv_pipe #(
     output wire                   s_axis_tready,
     input  wire                   s_axis_tlast,
     output wire [FW-1:0]          fold,
-    output wire [FW-1:0]          fold_nx,
     output wire [FW-1:0]          rom_addr,
     output wire                   rom_load,
     output wire                   en,
     input  wire [PE*ACC_W-1:0]    acc_lane,
     output wire [PE*ACC_W-1:0]    s1_acc,
     output wire [FW-1:0]          s1_fold,
-    output wire [FW-1:0]          s1_fold_nx,
-    output wire [FW-1:0]          d_fold_nx,
+    output wire [FW-1:0]          th_addr,
     input  wire [PE*ABITS-1:0]    y_lane,
     output wire [CO*ABITS-1:0]    m_axis_tdata,
     output wire                   m_axis_tvalid,
@@ -104,6 +99,14 @@ endgenerate
 localparam FOLD = CO / PE;
 localparam [31:0] FLAST_32 = FOLD - 1;
 localparam [FW-1:0] FLAST = FLAST_32[FW-1:0];
+
+// the fold after f (FOLD - 1 -> 0)
+function [FW-1:0] fold_after;
+    input [FW-1:0] f;
+    begin
+        fold_after = (f == FLAST) ? {FW{1'b0}} : f + 1'b1;
+    end
+endfunction
 
 // PREFETCH: the cycle after reset primes the core's two-register weight read (no window taken)
 reg  prime_reg = 1'b0;
@@ -166,12 +169,12 @@ generate
         assign d_last = l_dly[DLAT-1];
         assign d_fold = f_dly[(DLAT-1)*FW +: FW];
         wire [FW-1:0] d_fold_in = (DLAT == 1) ? fold_reg : f_dly[((DLAT > 1) ? DLAT-2 : 0)*FW +: FW];
-        assign d_fold_nx = rst ? {FW{1'b0}} : (en ? d_fold_in : d_fold);
+        assign th_addr = rst ? {FW{1'b0}} : (en ? d_fold_in : d_fold);
     end else begin : g_nodly
         assign d_valid = in_valid;
         assign d_last = s_axis_tlast;
         assign d_fold = fold_reg;
-        assign d_fold_nx = s1_fold_nx;
+        assign th_addr = rst ? {FW{1'b0}} : s1_fold_next;
     end
     if (FOLD == 1) begin : g_asm1
         assign asm_shift = asm_reg;                           // nothing to collect
@@ -187,10 +190,8 @@ endgenerate
 
 assign s_axis_tready = en && (fold_reg == FLAST) && !prime;
 assign fold = fold_reg;
-assign fold_nx = rst ? {FW{1'b0}} : fold_next;
-assign rom_addr = rst ? {FW{1'b0}} : ((fold_next == FLAST) ? {FW{1'b0}} : fold_next + 1'b1);
+assign rom_addr = rst ? {FW{1'b0}} : fold_after(fold_next);
 assign rom_load = prime || (en && in_valid);
-assign s1_fold_nx = rst ? {FW{1'b0}} : s1_fold_next;
 assign s1_acc = s1_acc_reg;
 assign s1_fold = s1_fold_reg;
 assign m_axis_tdata = m_axis_tdata_reg;
@@ -214,7 +215,7 @@ always @* begin
         s1_fold_next = d_fold;
         s1_last_next = d_last;
         if (in_valid) begin
-            fold_next = (fold_reg == FLAST) ? {FW{1'b0}} : fold_reg + 1'b1;
+            fold_next = fold_after(fold_reg);
         end
         // stage 2 -> output
         m_axis_tvalid_next = 1'b0;

@@ -153,8 +153,8 @@ localparam LREG = (FOLD > 1 && TREE_REG > 0) ? 1 : 0;
 localparam TLAT = LREG + ((TREE_REG > 0 && LV > 2) ? (LV - 2) / TREE_REG : 0);
 
 // fold counter, pipeline registers and output assembly (conv_pipe)
-/* verilator lint_off UNUSEDSIGNAL */  // the ROMs use the next-cycle indices; FOLD == 1: none
-wire [FW-1:0]       fold, s1_fold, fold_nx, s1_fold_nx, d_fold_nx, rom_addr;
+/* verilator lint_off UNUSEDSIGNAL */  // the ROMs' addresses; FOLD == 1: no ROM
+wire [FW-1:0]       fold, s1_fold, th_addr, rom_addr;
 wire                rom_load;
 /* verilator lint_on UNUSEDSIGNAL */
 wire                en;
@@ -166,8 +166,8 @@ conv_pipe #(.CO(CO), .PE(PE), .ACC_W(SW), .ABITS(ABITS), .DLAT(TLAT), .FW(FW),
             .PREFETCH((FOLD > 1) ? 1 : 0)) pipe (
     .clk(clk), .rst(rst),
     .s_axis_tvalid(win_tvalid), .s_axis_tready(win_tready), .s_axis_tlast(win_tlast),
-    .fold(fold), .fold_nx(fold_nx), .en(en), .acc_lane(acc_lane), .s1_acc(s1_acc), .s1_fold(s1_fold),
-    .s1_fold_nx(s1_fold_nx), .d_fold_nx(d_fold_nx), .rom_addr(rom_addr), .rom_load(rom_load),
+    .fold(fold), .en(en), .acc_lane(acc_lane), .s1_acc(s1_acc), .s1_fold(s1_fold),
+    .th_addr(th_addr), .rom_addr(rom_addr), .rom_load(rom_load),
     .y_lane(y_lane),
     .m_axis_tdata(m_axis_tdata), .m_axis_tvalid(m_axis_tvalid), .m_axis_tready(m_axis_tready),
     .m_axis_tlast(m_axis_tlast)
@@ -186,14 +186,14 @@ generate
         // each through a second register, so that no block RAM output drives logic: the
         // tap / sign word prefetched (conv_pipe PREFETCH: rom_addr is the next fold, rom_load
         // moves it in when the fold advances), the threshold word read one stage early
-        // (d_fold_nx, loaded with en; TLAT = 0: one register, addressed by s1_fold_nx)
+        // (conv_pipe th_addr, loaded with en; TLAT = 0: through one register)
         rom_sync #(.W(PE*CI*5), .DEPTH(FOLD), .AW(FW), .FILE(TS_FILE), .STYLE(ROM_STYLE),
                    .OUTREG(1)) ts_rom (
             .clk(clk), .addr(rom_addr), .load(rom_load), .q(ts_word)
         );
         rom_sync #(.W(PE*QW), .DEPTH(FOLD), .AW(FW), .FILE(TH_FILE), .STYLE(ROM_STYLE),
                    .OUTREG((TLAT > 0) ? 1 : 0)) th_rom (
-            .clk(clk), .addr((TLAT > 0) ? d_fold_nx : s1_fold_nx), .load(en), .q(th_word)
+            .clk(clk), .addr(th_addr), .load(en), .q(th_word)
         );
     end
 endgenerate

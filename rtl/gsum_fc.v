@@ -303,6 +303,7 @@ always @* begin
             end
         end
         ST_DRAIN: begin
+            // lasta_reg is set in this clock: the argmax start above moves on to ST_ARGMAX
         end
         ST_ARGMAX: begin
             if (lk_gt) begin

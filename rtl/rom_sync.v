@@ -18,7 +18,7 @@
 // Ports:
 //   clk; addr[AW-1:0] (an address >= DEPTH reads an unspecified word); load (OUTREG = 1);
 //   q[W-1:0] (OUTREG = 1: 0 at power-up). No reset: a caller primes the registers
-//   (conv_pipe rom_addr / rom_load, d_fold_nx).
+//   (conv_pipe rom_addr / rom_load, th_addr).
 `timescale 1ns / 1ps
 `default_nettype none
 module rom_sync #(
