@@ -1,5 +1,6 @@
 // conv_layer: one conv layer of the network on a pixel stream:
 //   axis_fifo (FIFO_DEPTH) -> window3x3 -> conv core (+ requant) -> axis_skid -> [maxpool2]
+// (RING: window3x3_cols -> conv_qgp_ring)
 // (axis_skid HALF, one register, when FOLD >= 2)
 // with the core conv_qgp (DENSE = 0: a QGP layer) or conv_dense (DENSE = 1: the first layer).
 // Computes golden.model.run_layer for a conv_qgp / conv_dense bundle layer.
@@ -18,8 +19,9 @@
 //   FIFO_DEPTH  input FIFO entries, >= 2 (default 2); a folded layer fed by a pool needs about
 //               one row of that pool's output (see rtl/gen/params.py)
 //   TH_W        requant threshold width (rtl/gen/params.py: dense ACC_W + 1, QGP ACC_W + 2)
-//   RING        1: a QGP layer keeps its windows in per-channel tap memories (window3x3 COLS,
-//               conv_qgp RING; FOLD > 1, rtl/gen/params.py chooses FOLD >= 3, PE <= 4) (default 0)
+//   RING        1: a QGP layer keeps its windows in per-channel tap memories (window3x3_cols ->
+//               conv_qgp_ring instead of window3x3 -> conv_qgp; FOLD > 1, rtl/gen/params.py
+//               chooses FOLD >= 3, PE <= 4) (default 0)
 //   TREE_REG    adder tree pipelining of the core: a register every TREE_REG levels (0: none)
 //   TS_VEC / TS_FILE (QGP, FOLD 1 / > 1), WVEC / W_FILE (dense), TH_VEC / TH_FILE   weights and
 //               requant thresholds (docs/INTERFACES.md), written by rtl/gen/params.py
@@ -60,7 +62,8 @@ module conv_layer #(
     parameter TH_FILE = "",
     parameter RING = 0,
     // synthesis memory styles ("auto", "block", "distributed"): the folded core's ROMs
-    // (conv_qgp / conv_dense ROM_STYLE) and the window's row memories (window3x3 LINE_RAM_STYLE)
+    // (conv_qgp / conv_qgp_ring / conv_dense ROM_STYLE) and the window's row memories
+    // (window3x3 / window3x3_cols LINE_RAM_STYLE)
     parameter ROM_STYLE = "auto",
     parameter LINE_RAM_STYLE = "auto"
 ) (
@@ -89,8 +92,6 @@ endgenerate
 
 wire [CI*IN_BITS-1:0]   fifo_tdata;
 wire                  fifo_tvalid, fifo_tready, fifo_tlast;
-wire [((RING != 0) ? 3*CI*IN_BITS + 6 : 9*CI*IN_BITS)-1:0] win_tdata;   // window or column
-wire                  win_tvalid, win_tready, win_tlast;
 wire [CO*ABITS-1:0]   conv_tdata;
 wire                  conv_tvalid, conv_tready, conv_tlast;
 wire [CO*ABITS-1:0]   skid_tdata;
@@ -104,39 +105,68 @@ axis_fifo #(.DATA_W(CI*IN_BITS), .DEPTH(FIFO_DEPTH)) in_fifo (
     .m_axis_tready(fifo_tready), .m_axis_tlast(fifo_tlast)
 );
 
-window3x3 #(.C(CI), .BITS(IN_BITS), .W(W), .H(H), .COLS(RING),
-            .LINE_RAM_STYLE(LINE_RAM_STYLE)) win (
-    .clk(clk), .rst(rst),
-    .s_axis_tdata(fifo_tdata), .s_axis_tvalid(fifo_tvalid),
-    .s_axis_tready(fifo_tready), .s_axis_tlast(fifo_tlast),
-    .m_axis_tdata(win_tdata), .m_axis_tvalid(win_tvalid),
-    .m_axis_tready(win_tready), .m_axis_tlast(win_tlast)
-);
-
 generate
-    if (DENSE != 0) begin : g_dense
-        conv_dense #(
-            .CI(CI), .CO(CO), .IN_BITS(IN_BITS), .WBITS(WBITS), .ACC_W(ACC_W), .TH_W(TH_W),
-            .PE(PE), .ABITS(ABITS), .TREE_REG(TREE_REG),
-            .WVEC(WVEC), .W_FILE(W_FILE), .TH_VEC(TH_VEC), .TH_FILE(TH_FILE),
+    if (DENSE != 0 || RING == 0) begin : g_win
+        wire [9*CI*IN_BITS-1:0] win_tdata;
+        wire                    win_tvalid, win_tready, win_tlast;
+        window3x3 #(.C(CI), .BITS(IN_BITS), .W(W), .H(H), .LINE_RAM_STYLE(LINE_RAM_STYLE)) win (
+            .clk(clk), .rst(rst),
+            .s_axis_tdata(fifo_tdata), .s_axis_tvalid(fifo_tvalid),
+            .s_axis_tready(fifo_tready), .s_axis_tlast(fifo_tlast),
+            .m_axis_tdata(win_tdata), .m_axis_tvalid(win_tvalid),
+            .m_axis_tready(win_tready), .m_axis_tlast(win_tlast)
+        );
+        if (DENSE != 0) begin : g_dense
+            conv_dense #(
+                .CI(CI), .CO(CO), .IN_BITS(IN_BITS), .WBITS(WBITS), .ACC_W(ACC_W), .TH_W(TH_W),
+                .PE(PE), .ABITS(ABITS), .TREE_REG(TREE_REG),
+                .WVEC(WVEC), .W_FILE(W_FILE), .TH_VEC(TH_VEC), .TH_FILE(TH_FILE),
+                .ROM_STYLE(ROM_STYLE)
+            ) conv (
+                .clk(clk), .rst(rst),
+                .s_axis_tdata(win_tdata), .s_axis_tvalid(win_tvalid),
+                .s_axis_tready(win_tready), .s_axis_tlast(win_tlast),
+                .m_axis_tdata(conv_tdata), .m_axis_tvalid(conv_tvalid),
+                .m_axis_tready(conv_tready), .m_axis_tlast(conv_tlast)
+            );
+        end else begin : g_qgp
+            conv_qgp #(
+                .CI(CI), .CO(CO), .BITS(IN_BITS), .ACC_W(ACC_W), .TH_W(TH_W), .PE(PE),
+                .ABITS(ABITS), .TREE_REG(TREE_REG),
+                .TS_VEC(TS_VEC), .TS_FILE(TS_FILE), .TH_VEC(TH_VEC), .TH_FILE(TH_FILE),
+                .ROM_STYLE(ROM_STYLE)
+            ) conv (
+                .clk(clk), .rst(rst),
+                .s_axis_tdata(win_tdata), .s_axis_tvalid(win_tvalid),
+                .s_axis_tready(win_tready), .s_axis_tlast(win_tlast),
+                .m_axis_tdata(conv_tdata), .m_axis_tvalid(conv_tvalid),
+                .m_axis_tready(conv_tready), .m_axis_tlast(conv_tlast)
+            );
+        end
+    end else begin : g_ring
+        wire [3*CI*IN_BITS-1:0] col_tdata;
+        wire col_win, col_padl, col_padr, col_ztop, col_zbot, col_need;
+        wire col_tvalid, col_tready, col_tlast;
+        window3x3_cols #(.C(CI), .BITS(IN_BITS), .W(W), .H(H),
+                         .LINE_RAM_STYLE(LINE_RAM_STYLE)) win (
+            .clk(clk), .rst(rst),
+            .s_axis_tdata(fifo_tdata), .s_axis_tvalid(fifo_tvalid),
+            .s_axis_tready(fifo_tready), .s_axis_tlast(fifo_tlast),
+            .m_axis_tdata(col_tdata), .m_axis_win(col_win), .m_axis_padl(col_padl),
+            .m_axis_padr(col_padr), .m_axis_ztop(col_ztop), .m_axis_zbot(col_zbot),
+            .m_axis_need(col_need), .m_axis_tvalid(col_tvalid),
+            .m_axis_tready(col_tready), .m_axis_tlast(col_tlast)
+        );
+        conv_qgp_ring #(
+            .CI(CI), .CO(CO), .BITS(IN_BITS), .ACC_W(ACC_W), .TH_W(TH_W), .PE(PE),
+            .ABITS(ABITS), .TREE_REG(TREE_REG), .TS_FILE(TS_FILE), .TH_FILE(TH_FILE),
             .ROM_STYLE(ROM_STYLE)
         ) conv (
             .clk(clk), .rst(rst),
-            .s_axis_tdata(win_tdata), .s_axis_tvalid(win_tvalid),
-            .s_axis_tready(win_tready), .s_axis_tlast(win_tlast),
-            .m_axis_tdata(conv_tdata), .m_axis_tvalid(conv_tvalid),
-            .m_axis_tready(conv_tready), .m_axis_tlast(conv_tlast)
-        );
-    end else begin : g_qgp
-        conv_qgp #(
-            .CI(CI), .CO(CO), .BITS(IN_BITS), .ACC_W(ACC_W), .TH_W(TH_W), .PE(PE),
-            .ABITS(ABITS), .TREE_REG(TREE_REG),
-            .TS_VEC(TS_VEC), .TS_FILE(TS_FILE), .TH_VEC(TH_VEC), .TH_FILE(TH_FILE),
-            .RING(RING), .ROM_STYLE(ROM_STYLE)
-        ) conv (
-            .clk(clk), .rst(rst),
-            .s_axis_tdata(win_tdata), .s_axis_tvalid(win_tvalid),
-            .s_axis_tready(win_tready), .s_axis_tlast(win_tlast),
+            .s_axis_tdata(col_tdata), .s_axis_win(col_win), .s_axis_padl(col_padl),
+            .s_axis_padr(col_padr), .s_axis_ztop(col_ztop), .s_axis_zbot(col_zbot),
+            .s_axis_need(col_need), .s_axis_tvalid(col_tvalid),
+            .s_axis_tready(col_tready), .s_axis_tlast(col_tlast),
             .m_axis_tdata(conv_tdata), .m_axis_tvalid(conv_tvalid),
             .m_axis_tready(conv_tready), .m_axis_tlast(conv_tlast)
         );

@@ -3,8 +3,8 @@
 Derived from the Verilog itself: every ``rtl/<module>.v`` defines one module, and a module needs
 the rtl/ modules it instantiates (``name #(`` or ``name inst (`` in its body, comments left out),
 directly or through them. The one choice the text cannot show is declared here: conv_layer
-instantiates one of its two cores, by its DENSE parameter (``CHOICES``); without parameters both
-are in its closure.
+instantiates one window module and one core, by its DENSE and RING parameters (``CHOICES``);
+without parameters all of them are in its closure.
 
 Read by the cocotb runner (tb.common.runner DEPS), the generated top (qgp_net.json ``sources``),
 the implementation flow (a unit's cache key) and the FuseSoC core's file list (``library``).
@@ -23,8 +23,19 @@ from pathlib import Path
 
 RTL_DIR = Path(__file__).resolve().parents[1]
 
-# module -> (parameter, {instantiated module: the parameter value that selects it})
-CHOICES = {"conv_layer": ("DENSE", {"conv_dense": 1, "conv_qgp": 0})}
+# module -> {instantiated module: the parameter settings that select it, any of them
+# ({parameter: value, ...}; a parameter not given selects nothing away)}
+CHOICES = {"conv_layer": {"conv_dense": [{"DENSE": 1}],
+                          "window3x3": [{"DENSE": 1}, {"RING": 0}],
+                          "conv_qgp": [{"DENSE": 0, "RING": 0}],
+                          "window3x3_cols": [{"DENSE": 0, "RING": 1}],
+                          "conv_qgp_ring": [{"DENSE": 0, "RING": 1}]}}
+
+
+def _chosen(picks, params):
+    """Whether one of an instantiated module's settings ``picks`` holds for ``params``."""
+    return any(all(int(params[k]) == v for k, v in pick.items() if k in params) for pick in picks)
+
 
 _COMMENT = re.compile(r"//[^\n]*|/\*.*?\*/", re.S)
 _MODULE = re.compile(r"^\s*module\s+(\w+)", re.M)
@@ -56,9 +67,8 @@ def closure(module, params=None):
             continue
         seen.add(m)
         kids = _children(m, known)
-        if m in CHOICES and p is not None and CHOICES[m][0] in p:
-            key, pick = CHOICES[m]
-            kids = {k for k in kids if k not in pick or int(p[key]) == pick[k]}
+        if m in CHOICES and p is not None:
+            kids = {k for k in kids if k not in CHOICES[m] or _chosen(CHOICES[m][k], p)}
         todo.extend((k, None) for k in kids)
     return sorted(seen)
 

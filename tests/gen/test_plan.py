@@ -205,6 +205,13 @@ def test_module_closure_from_the_verilog(tmp_path, shipped):
     qgp = modules.closure("conv_layer", {"DENSE": 0})
     assert "conv_dense" in dense and "conv_qgp" not in dense and "qgp_lane" not in dense
     assert "conv_qgp" in qgp and "conv_dense" not in qgp
+    # one window module and one core per (DENSE, RING)
+    ring = modules.closure("conv_layer", {"DENSE": 0, "RING": 1})
+    assert {"window3x3_cols", "conv_qgp_ring", "tap_ring", "conv_qgp_core"} <= set(ring)
+    assert not {"window3x3", "conv_qgp", "qgp_lane", "conv_dense"} & set(ring)
+    win = modules.closure("conv_layer", {"DENSE": 0, "RING": 0})
+    assert "window3x3" in win and not {"window3x3_cols", "conv_qgp_ring", "tap_ring"} & set(win)
+    assert "window3x3" in dense and "window3x3_cols" not in dense
     from qgp.golden.synth import random_bundle
     random_bundle(str(tmp_path / "tiny"), "tiny", seed=3)   # a dense and two QGP layers
     info = generate(str(tmp_path / "tiny"), tmp_path / "g")

@@ -264,7 +264,7 @@ def test_line_bram_choice():
     assert "conv0" not in flow.choose_line_bram(net, units, dict(dev, bram=10_000))
     with pytest.raises(Exception, match="head"):
         flow.resolve_line_bram("conv1,head", net)
-    # RING layers (conv1..conv5 here) keep W-word rows (window3x3 COLS), the others W-2
+    # RING layers (conv1..conv5 here) keep W-word rows (window3x3_cols), the others W-2
     assert [li["params"].get("RING", 0) for li in net["layers"][:2]] == [0, 1]
     assert flow.line_bram_cost(net["layers"][1])[1] == 2 * 2 * 48    # 28 words: 2 DPR16X4 deep
 
