@@ -164,10 +164,11 @@ def results_md(res: dict) -> str:
                 *compare_table(c)]
         conv = c.get("convergence", {})
         if conv:
-            out += ["", "Convergence (seed 0; the same recipe on a schedule twice as long):", "",
+            out += ["", "Convergence (the same recipe on a schedule twice as long; mean over the seeds listed):", "",
                     "| row | epochs -> accuracy | 2x epochs -> accuracy | difference |", "|---|---|---|---|"]
             for name, v in conv.items():
-                out.append(f"| {name} | {v['epochs']} -> {v['accuracy']:.4f} | {v['epochs_2x']} -> {v['accuracy_2x']:.4f} "
+                seeds = v.get("seeds", [v.get("seed", 0)])
+                out.append(f"| {name} (seeds {', '.join(map(str, seeds))}) | {v['epochs']} -> {v['accuracy']:.4f} | {v['epochs_2x']} -> {v['accuracy_2x']:.4f} "
                            f"| {100 * v['difference']:+.2f} points |")
         diffs = c.get("differences", [])
         if diffs:

@@ -251,7 +251,7 @@ def test_binary_conv_dense_after_the_first_layer_runs_on_rtl(runs, tmp_path):
 def test_compare_driver_seeds_convergence_median_bundle_resume_and_bad_specs(tmp_path):
     spec_path = tiny_spec(tmp_path, rows=("float", "int8"), regress_images=8)
     spec = json.loads(spec_path.read_text())
-    spec.update(seeds=[0, 1], convergence={"rows": ["float"], "factor": 2})
+    spec.update(seeds=[0, 1], convergence={"rows": ["float"], "factor": 2, "seeds": [0, 1]})
     spec_path.write_text(json.dumps(spec))
     args = ["-m", "train", "compare", "--spec", str(spec_path), "--out", str(tmp_path / "models"), "--runs",
             str(tmp_path / "runs"), "--plot", str(tmp_path / "c.png"), "--threads", "1", "--jobs", "1",
@@ -278,21 +278,29 @@ def test_compare_driver_seeds_convergence_median_bundle_resume_and_bad_specs(tmp
     assert i8["regress"]["images"] == 8 and i8["regress"]["mismatches"] == 0
     conv = res["convergence"]["float"]
     assert conv["epochs"] == 2 and conv["epochs_2x"] == 4
-    assert conv["accuracy"] == rows["float"]["seeds"][0]["accuracy"]
-    x2 = json.loads((tmp_path / "runs" / "float" / "seed0-x2" / "result.json").read_text())
-    assert conv["accuracy_2x"] == x2["accuracy"] and x2["config"]["train"]["binarize_epoch"] == 2.4
+    # the convergence figures are means over both seeds, each seed trained on both schedules
+    assert conv["seeds"] == [0, 1] and [p["seed"] for p in conv["per_seed"]] == [0, 1]
+    assert conv["accuracy"] == pytest.approx(rows["float"]["accuracy"], abs=1e-5)
+    x2 = [json.loads((tmp_path / "runs" / "float" / f"seed{s}-x2" / "result.json").read_text()) for s in (0, 1)]
+    assert [p["accuracy_2x"] for p in conv["per_seed"]] == [x["accuracy"] for x in x2]
+    assert conv["accuracy_2x"] == pytest.approx((x2[0]["accuracy"] + x2[1]["accuracy"]) / 2, abs=1e-5)
+    assert x2[0]["config"]["train"]["binarize_epoch"] == 2.4
     assert [d["row"] for d in res["differences"]] == [] or all("exceeds_spread" in d for d in res["differences"])
     assert (tmp_path / "c.png").stat().st_size > 1000
-    # a second run redoes nothing: 5 runs and the int8 RTL check are skipped
+    # a second run redoes nothing: 6 runs and the int8 RTL check are skipped
     p = subprocess.run([PY, *args], cwd=ROOT, capture_output=True, text=True, timeout=300)
-    assert p.returncode == 0 and p.stdout.count("skipped") == 6, p.stdout + p.stderr[-1000:]
+    assert p.returncode == 0 and p.stdout.count("skipped") == 7, p.stdout + p.stderr[-1000:]
     assert json.loads((tmp_path / "models" / "compare.json").read_text()) == res
     # user errors: one line, exit 2, nothing written
     bad = tmp_path / "bad.json"
     bad.write_text(json.dumps({"name": "x", "base": "tiny", "rows": [{"name": "a", "conv": "int99"}]}))
     seeds = tmp_path / "seeds.json"
     seeds.write_text(json.dumps({"name": "x", "base": "tiny", "seeds": [0, 0], "rows": [{"name": "a"}]}))
-    for spec_arg, needle in ((str(bad), "rows[0].conv"), ("nosuch", "no such compare spec"), (str(seeds), "seeds")):
+    cseeds = tmp_path / "cseeds.json"
+    cseeds.write_text(json.dumps({"name": "x", "base": "tiny", "seeds": [0, 1], "rows": [{"name": "a"}],
+                                  "convergence": {"rows": ["a"], "seeds": [5]}}))
+    for spec_arg, needle in ((str(bad), "rows[0].conv"), ("nosuch", "no such compare spec"), (str(seeds), "seeds"),
+                             (str(cseeds), "convergence.seeds")):
         p = subprocess.run([PY, "-m", "train", "compare", "--spec", spec_arg, "--out", str(tmp_path / "o2")],
                            cwd=ROOT, capture_output=True, text=True, timeout=120)
         assert p.returncode == 2 and needle in p.stderr and "Traceback" not in p.stderr
