@@ -4,9 +4,11 @@ Throughput is set by the slowest layer: a plan's cycles per image is
 ``rtl.gen.plan.cycles_per_image`` (the input frame or the slowest layer's ``layer_cycles``). For
 a target of C cycles per image every conv layer may fold as far as ``layer_cycles <= C`` allows
 (``rtl.gen.plan.fold_for_cycles``), which minimizes its area at that throughput.
-The planner walks C = C0, 2*C0, 4*C0, ... (C0 = the rate-matched plan's cycles, the fastest the
-input stream allows) and takes the first C whose predicted resources fit: LUT4 at most
-``devices.LUT_FILL`` of the device, MULT18X18D and DP16KD within capacity.
+The planner walks every cycle budget a plan can have (``cycle_budgets``: each conv layer's
+``layer_cycles`` at each FOLD that divides its CO, from C0 = the rate-matched plan's cycles, the
+fastest the input stream allows, up to every conv layer at FOLD = CO), fastest first, and takes the
+first whose predicted resources fit: LUT4 at most ``devices.LUT_FILL`` of the device, MULT18X18D
+and DP16KD within capacity.
 
 Resource model: per layer, resources linear in PE (LUT4(pe) = a + b*pe, the same for FF, DSP,
 BRAM), calibrated on two syntheses of that layer: the rate-matched plan and one with every
@@ -41,6 +43,23 @@ def plan_for_cycles(bundle, cycles):
             continue
         pe[L["name"]] = int(L["out_channels"]) // fold_for_cycles(L, cycles)
     return pe
+
+
+def _convs(bundle):
+    return [L for L in bundle.layers if L["type"] != "gsum_fc"]
+
+
+def cycle_budgets(bundle, c0):
+    """Every cycles-per-image a folding of ``bundle``'s conv layers can set, from ``c0`` up to
+    every conv layer at FOLD = CO, ascending: ``c0`` and each conv layer's ``layer_cycles`` at
+    each FOLD dividing its CO (``plan_for_cycles`` of a budget folds one layer to exactly it)."""
+    convs = _convs(bundle)
+    top = max(layer_cycles(L, L["out_channels"]) for L in convs)
+    found = {int(c0)}
+    for L in convs:
+        co = int(L["out_channels"])
+        found.update(layer_cycles(L, f) for f in range(1, co + 1) if co % f == 0)
+    return sorted(c for c in found if int(c0) <= c <= max(top, int(c0)))
 
 
 def choose(bundle_dir, out, dev, jobs=2, log=print):
@@ -82,13 +101,11 @@ def choose(bundle_dir, out, dev, jobs=2, log=print):
         return tot
 
     cands = []
-    c = c0
     chosen = None
-    # every conv layer at PE 1 (FOLD = CO): the most folded plan
-    min_cycles = max(layer_cycles(L, L["out_channels"]) for L in bundle.layers
-                     if L["type"] != "gsum_fc")
-    while True:
+    for c in cycle_budgets(bundle, c0):
         pe = plan_for_cycles(bundle, c)
+        if cands and pe == cands[-1]["pe"]:
+            continue
         tot = predict(pe)
         fits = _fits(tot, dev)
         cands.append({"cycles_per_image": c, "pe": pe, **tot, "fits": fits})
@@ -97,9 +114,6 @@ def choose(bundle_dir, out, dev, jobs=2, log=print):
         if fits:
             chosen = (c, pe, tot)
             break
-        if c >= min_cycles:
-            break
-        c *= 2
     if chosen is None:
         c, pe, tot = cands[-1]["cycles_per_image"], cands[-1]["pe"], predict(cands[-1]["pe"])
         reason = "no folding fits (the most folded plan is implemented to show by how much)"

@@ -398,3 +398,25 @@ def test_critical_path_split_into_logic_and_routing():
     assert (cp["from"], cp["to"]) == ("ff_a", "ff_b")
     assert (cp["logic_ns"], cp["routing_ns"], cp["total_ns"]) == (0.875, 3.0, 3.875)
     assert cp["tail"] == ["ff_a -> lut", "lut -> ff_b"]
+
+
+def test_fit_walks_every_cycle_budget():
+    """The device fit tries every cycles-per-image a folding can set (not C0 x 2^k only): each
+    budget is one conv layer's cycles at a FOLD dividing its CO, its plan runs at exactly that
+    many cycles, and a cycle count between two budgets gives the lower budget's plan."""
+    from qgp.golden.bundle import load_bundle
+    from qgp.impl import fit
+    from qgp.rtl.gen.plan import cycles_per_image, folding_plan, layer_cycles
+    b = load_bundle(str(ROOT / "models" / "fmnist"))
+    c0 = cycles_per_image(b.meta, folding_plan(b))
+    budgets = fit.cycle_budgets(b, c0)
+    convs = [L for L in b.layers if L["type"] != "gsum_fc"]
+    assert budgets == sorted(set(budgets)) and budgets[0] == c0
+    assert budgets[-1] == max(layer_cycles(L, L["out_channels"]) for L in convs)
+    powers = {c0 << k for k in range(8)}
+    assert set(budgets) - powers, "only C0 x 2^k"   # e.g. 9,408 and 18,816 for the shipped net
+    for lo, hi in zip(budgets, budgets[1:]):
+        pe = fit.plan_for_cycles(b, lo)
+        plan = folding_plan(b, ",".join(f"{n}:{p}" for n, p in pe.items()))
+        assert cycles_per_image(b.meta, plan) == lo
+        assert fit.plan_for_cycles(b, (lo + hi) // 2) == pe
