@@ -36,6 +36,7 @@ JOBS = [
     ("gsum_fc", "prove_ser", "SER=1 (channel-serial): AXIS rules, reset state, no frame created/lost: frames - out = busy <= 1"),
     ("gsum_fc", "shape_ser", "SER=1: frame shape, one output beat with tlast per input frame (F=3)"),
     ("window3x3", "bmc", "AXIS rules, reset state, frame shape (4x2), no window created/lost (in - out <= W+2, drains after tlast)"),
+    ("window3x3_cols", "bmc", "AXIS rules, reset state, frame shape (4x2) and no window created/lost counted on win beats (in - out <= W+2, drains), tlast only on a win beat"),
     ("conv_pipe", "bmc", "AXIS rules, reset state, frame shape (F=3), no pixel created/lost (in - out <= 3, drains), FOLD=2"),
     ("conv_pipe", "bmc_dlat2", "the same with DLAT=2 datapath register stages (in - out <= 5)"),
 ]
@@ -47,6 +48,7 @@ WHY = {
     "maxpool2": "30 cycles: reset + 3 frames of 8 beats (each frame's 2 outputs 1 cycle after its odd/odd beats) + stalls",
     "gsum_fc": "30 cycles: a frame is 3 beats + CI + K + 2 = 6 cycles of MAC, accumulation and argmax: 3 frames with stalls",
     "window3x3": "20 cycles: reset + 8 beats + W+1 = 5 flush shifts + 1 output register = 15 for a full frame, 5 to spare",
+    "window3x3_cols": "20 cycles: reset + 8 beats + W+1 = 5 flush shifts + 1 output register = 15 for a full frame, 5 to spare",
     "conv_pipe": "20 cycles: a 3-window frame at FOLD 2 takes 6 cycles + 3 (+ DLAT) pipeline = 9 (11): a full frame with stalls",
 }
 
