@@ -282,7 +282,11 @@ class Run:
         if not p.is_file():
             return None
         r = json.loads(p.read_text())
-        return r if r.get("config") == self.cfg else None
+        # the same training whatever the spec calls it (a spec derived with schedule_factor
+        # reuses its parent's factor-x runs)
+        same = {k: v for k, v in (r.get("config") or {}).items() if k != "name"} == \
+            {k: v for k, v in self.cfg.items() if k != "name"}
+        return r if same else None
 
     def command(self, device, threads, limit_batches):
         self.dir.mkdir(parents=True, exist_ok=True)
