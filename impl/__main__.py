@@ -97,7 +97,8 @@ def table(rec, dev):
         lines.append(f"critical path {cp['from']} -> {cp['to']}: {cp['total_ns']:.2f} ns = "
                      f"{cp['logic_ns']:.2f} ns logic + {cp['routing_ns']:.2f} ns routing")
     if len(rec.get("seeds_tried", [])) > 1:
-        lines.append("seeds: " + ", ".join(f"{t['seed']}: {t['fmax_mhz']:.1f} MHz" for t in rec["seeds_tried"])
+        lines.append("seeds: " + ", ".join(f"{t['seed']}: {t['fmax_mhz']:.1f} MHz" if "fmax_mhz" in t
+                                           else f"{t['seed']}: failed" for t in rec["seeds_tried"])
                      + f" (kept {rec['seed']})")
     lines.append("steps: " + ", ".join(f"{k} {v:.0f} s" for k, v in rec["steps_s"].items()))
     if rec.get("xilinx"):

@@ -688,19 +688,29 @@ PNR_FILES = ("report.json", "net.config", "pnr.log")
 def place_and_route_seeds(ctx, dev, freq_mhz, seeds, log=print, **kw):
     """place_and_route once per seed in ``seeds``, one after the other; the run with the highest
     Fmax stays in the work directory and is returned, with "seed" and "seeds_tried" (every
-    seed's Fmax) added."""
+    seed's Fmax, or its error) added. A seed whose run fails (a router that does not converge
+    within the timeout, an arc it cannot route) leaves the next seed its chance; when every seed
+    fails, the last one's error is raised."""
     work = ctx["work"]
-    best, tried = None, []
+    best, tried, last_err = None, [], None
     for seed in seeds:
         if tried:
             log(f"  seed {seed} ...")
-        pr = place_and_route(ctx, dev, freq_mhz, seed=seed, log=log, **kw)
+        try:
+            pr = place_and_route(ctx, dev, freq_mhz, seed=seed, log=log, **kw)
+        except ImplError as e:
+            last_err = e
+            tried.append({"seed": seed, "error": str(e)})
+            log(f"  seed {seed}: {e}")
+            continue
         tried.append({"seed": seed, "fmax_mhz": pr["fmax_mhz"], "timing_met": pr["timing_met"]})
         if best is None or pr["fmax_mhz"] > best["fmax_mhz"]:
             best = dict(pr, seed=seed)
             for f in PNR_FILES:
                 if (work / f).exists():
                     os.replace(work / f, work / f"best.{f}")
+    if best is None:
+        raise last_err
     for f in PNR_FILES:
         if (work / f"best.{f}").exists():
             os.replace(work / f"best.{f}", work / f)

@@ -420,3 +420,27 @@ def test_fit_walks_every_cycle_budget():
         plan = folding_plan(b, ",".join(f"{n}:{p}" for n, p in pe.items()))
         assert cycles_per_image(b.meta, plan) == lo
         assert fit.plan_for_cycles(b, (lo + hi) // 2) == pe
+
+
+def test_seeds_keep_the_fastest_and_survive_a_failed_seed(tmp_path, monkeypatch):
+    """SEEDS=n: a seed whose place and route fails (here: nextpnr's timeout) is recorded and the
+    next seed runs; the fastest successful seed's files stay; all seeds failing is the error."""
+    from qgp.impl import flow
+    fmax = {1: None, 2: 80.0, 3: 95.0, 4: 70.0}
+
+    def fake(ctx, dev, freq, seed, log=print, **kw):
+        if fmax[seed] is None:
+            raise flow.ImplError(f"nextpnr did not finish in 9 s (seed {seed})")
+        for f in flow.PNR_FILES:
+            (ctx["work"] / f).write_text(f"seed {seed}")
+        return {"fmax_mhz": fmax[seed], "timing_met": fmax[seed] >= 90}
+
+    monkeypatch.setattr(flow, "place_and_route", fake)
+    ctx = {"work": tmp_path}
+    best = flow.place_and_route_seeds(ctx, {}, 90, [1, 2, 3, 4], log=lambda *a: None)
+    assert best["seed"] == 3 and best["fmax_mhz"] == 95.0
+    assert [t["seed"] for t in best["seeds_tried"]] == [1, 2, 3, 4] and "error" in best["seeds_tried"][0]
+    assert all((tmp_path / f).read_text() == "seed 3" for f in flow.PNR_FILES)
+    fmax.update({2: None, 3: None, 4: None})
+    with pytest.raises(flow.ImplError, match="seed 4"):
+        flow.place_and_route_seeds(ctx, {}, 90, [1, 2, 3, 4], log=lambda *a: None)
