@@ -6,9 +6,9 @@ bitstream. Writes build/impl/<bundle name>/impl.json and prints a table: per lay
 LUT4, FF, CCU2C, DP16KD, MULT18X18D and utilization; the achieved Fmax from nextpnr's report;
 cycles/image; images/s = Fmax / cycles per image; seconds per step.
 
-Without --folding the device chooses the folding: the rate-matched plan if it fits, else the
-plan with the highest throughput that fits (impl.fit: a per-layer resource model calibrated on
-synthesis; its prediction and error are printed).
+Without --folding the device chooses the folding: the plan with the highest throughput whose
+synthesis fits, walking every cycle budget fastest first (impl.fit: a per-layer resource model
+calibrated on synthesis picks which budgets to synthesize; its prediction and error are printed).
 Exit 0: implemented, timing met; 1: does not fit or misses timing (one line with the numbers);
 2: bad input (one line); 3: a tool failed (one line).
 """
@@ -135,7 +135,7 @@ def run(args, log=print):
     folding = args.folding
     plan_info = None
     if folding is None:
-        log("choosing the folding that fits the device (rate-matched first) ...")
+        log("choosing the folding that fits the device (every cycle budget, fastest first) ...")
         plan_info = F.choose(args.bundle, out, dev, jobs=args.jobs, log=log)
         folding = plan_info["folding"]
         steps["plan"] = time.time() - t0

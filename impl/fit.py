@@ -6,19 +6,22 @@ a target of C cycles per image every conv layer may fold as far as ``layer_cycle
 (``rtl.gen.plan.fold_for_cycles``), which minimizes its area at that throughput.
 The planner walks every cycle budget a plan can have (``cycle_budgets``: each conv layer's
 ``layer_cycles`` at each FOLD that divides its CO, from C0 = the rate-matched plan's cycles, the
-fastest the input stream allows, up to every conv layer at FOLD = CO), fastest first, and takes the
-first whose predicted resources fit: LUT4 at most ``devices.LUT_FILL`` of the device, MULT18X18D
-and DP16KD within capacity.
+fastest the input stream allows, up to every conv layer at FOLD = CO), fastest first. A budget
+whose predicted resources fit (LUT4 at most ``devices.LUT_FILL`` of the device, MULT18X18D and
+DP16KD within capacity) is synthesized; the first whose synthesis fits is the answer, one that
+does not adds its figures to the model and the walk goes on.
 
-Resource model: per layer, resources linear in PE (LUT4(pe) = a + b*pe, the same for FF, DSP,
-BRAM), calibrated on two syntheses of that layer: the rate-matched plan and one with every
-conv layer folded twice as far. The rate-matched plan is synthesized first; if it fits, it is
-the answer and no model is needed.
+Resource model: per layer, resources as a function of PE, piecewise linear through the PEs
+synthesized so far (first: the most folded plan and the plan at the middle budget; every
+verification synthesis adds its PEs), extrapolated from the nearest two. A layer at FOLD 1 has
+constant weights (no ROM, no multiplexers) and costs less than the line through folded PEs says:
+the model errs on the safe side there, and the verification synthesis has the last word. The
+rate-matched plan, the most expensive synthesis, is synthesized only when predicted to fit.
 """
 
 from qgp.golden.bundle import load_bundle
 from qgp.impl.devices import LUT_FILL
-from qgp.rtl.gen.plan import fold_for_cycles, folding_plan, layer_cycles
+from qgp.rtl.gen.plan import cycles_per_image, fold_for_cycles, folding_plan, layer_cycles
 
 RES = ("lut4", "ff", "dsp", "bram")
 
@@ -62,64 +65,91 @@ def cycle_budgets(bundle, c0):
     return sorted(c for c in found if int(c0) <= c <= max(top, int(c0)))
 
 
+def _interp(points, pe):
+    """Resources at ``pe`` from {pe: {res: value}}: exact at a known PE, else linear through the
+    two nearest known PEs (one known PE: proportional to PE)."""
+    if pe in points:
+        return dict(points[pe])
+    known = sorted(points)
+    if len(known) == 1:
+        k = known[0]
+        return {r: points[k][r] * pe / k for r in RES}
+    below = [k for k in known if k < pe]
+    above = [k for k in known if k > pe]
+    a, b = (below[-1], above[0]) if below and above else ((known[-2], known[-1]) if below else (known[0], known[1]))
+    return {r: points[a][r] + (points[b][r] - points[a][r]) * (pe - a) / (b - a) for r in RES}
+
+
 def choose(bundle_dir, out, dev, jobs=2, log=print):
     """Pick the folding for ``dev``; returns {"folding", "cycles_per_image", "predicted_lut4",
-    "candidates", "model"}."""
+    "reason", "candidates", "model"}."""
     from pathlib import Path
     out = Path(out)
     bundle = load_bundle(bundle_dir)
+    names = [L["name"] for L in _convs(bundle)]
     base = {p["name"]: p["pe"] for p in folding_plan(bundle) if p["type"] != "gsum_fc"}
-    net0, u0 = _synth_plan(bundle_dir, out, "rate-matched", base, jobs, log)
-    tot0 = {k: sum(u[k] for u in u0.values()) for k in RES}
-    c0 = net0["cycles_per_image"]
-    log(f"rate-matched plan: {c0} cycles/image, {tot0['lut4']} LUT4, {tot0['dsp']} DSP, "
-        f"{tot0['bram']} DP16KD")
-    if _fits(tot0, dev):
-        return {"folding": base, "cycles_per_image": c0, "predicted_lut4": tot0["lut4"],
-                "reason": "the rate-matched plan fits", "candidates": [
-                    {"cycles_per_image": c0, **tot0, "fits": True}]}
-    # calibrate: every conv layer folded twice as far (where CO allows)
-    half = plan_for_cycles(bundle, 2 * c0)
-    net1, u1 = _synth_plan(bundle_dir, out, "calibrate", half, jobs, log)
-    model = {}
-    for name, pe0 in base.items():
-        pe1 = half[name]
-        m = {}
-        for k in RES:
-            y0, y1 = u0[name][k], u1[name][k]
-            b = (y0 - y1) / (pe0 - pe1) if pe0 != pe1 else 0.0
-            m[k] = (y0 - b * pe0, b)
-        model[name] = m
-    head = {k: sum(u[k] for n, u in u0.items() if n not in base) for k in RES}
+    c0 = cycles_per_image(bundle.meta, folding_plan(bundle))
+    budgets = cycle_budgets(bundle, c0)
+    points = {n: {} for n in names}      # layer -> {pe: measured resources}
+    head = {}
+    measured = {}                        # plan key -> measured totals
+
+    def key(pe):
+        return tuple(pe[n] for n in names)
+
+    def measure(tag, pe):
+        _, units = _synth_plan(bundle_dir, out, tag, pe, jobs, log)
+        for n in names:
+            points[n][pe[n]] = {r: units[n][r] for r in RES}
+        head.update({r: sum(u[r] for n, u in units.items() if n not in pe) for r in RES})
+        measured[key(pe)] = {r: sum(u[r] for u in units.values()) for r in RES}
+        return measured[key(pe)]
 
     def predict(pe):
+        if key(pe) in measured:
+            return dict(measured[key(pe)])
         tot = dict(head)
-        for name, p in pe.items():
-            for k in RES:
-                a, b = model[name][k]
-                tot[k] += max(0, round(a + b * p))
+        for n in names:
+            for r, v in _interp(points[n], pe[n]).items():
+                tot[r] += max(0, round(v))
         return tot
 
-    cands = []
-    chosen = None
-    for c in cycle_budgets(bundle, c0):
-        pe = plan_for_cycles(bundle, c)
-        if cands and pe == cands[-1]["pe"]:
+    # calibration: the most folded plan and the one at the middle budget
+    lo = plan_for_cycles(bundle, budgets[-1])
+    measure("folded", lo)
+    mid = plan_for_cycles(bundle, budgets[len(budgets) // 2])
+    if key(mid) != key(lo):
+        measure("calibrate", mid)
+    cands, chosen, prev = [], None, None
+    for c in budgets:
+        pe = base if c == c0 else plan_for_cycles(bundle, c)
+        if key(pe) == prev:
             continue
+        prev = key(pe)
         tot = predict(pe)
-        fits = _fits(tot, dev)
-        cands.append({"cycles_per_image": c, "pe": pe, **tot, "fits": fits})
+        cand = {"cycles_per_image": c, "pe": pe, "predicted": tot, "fits": _fits(tot, dev)}
+        note = "fits" if cand["fits"] else "too big"
+        if cand["fits"] and key(pe) not in measured:
+            meas = measure(f"c{c}", pe)
+            cand.update(measured=meas, fits=_fits(meas, dev))
+            note = f"fits; synthesized: {meas['lut4']} LUT4 -> {'fits' if cand['fits'] else 'too big'}"
+        elif key(pe) in measured:
+            cand["measured"] = measured[key(pe)]
+        cands.append(cand)
         log(f"  candidate {c} cycles/image: predicted {tot['lut4']} LUT4, {tot['dsp']} DSP, "
-            f"{tot['bram']} DP16KD -> {'fits' if fits else 'too big'}")
-        if fits:
-            chosen = (c, pe, tot)
+            f"{tot['bram']} DP16KD -> {note}")
+        if cand["fits"]:
+            chosen = cand
             break
     if chosen is None:
-        c, pe, tot = cands[-1]["cycles_per_image"], cands[-1]["pe"], predict(cands[-1]["pe"])
+        chosen = next(x for x in cands if key(x["pe"]) == key(lo)) if any(
+            key(x["pe"]) == key(lo) for x in cands) else {"cycles_per_image": budgets[-1], "pe": lo,
+                                                          "predicted": predict(lo)}
         reason = "no folding fits (the most folded plan is implemented to show by how much)"
     else:
-        reason = f"fastest plan predicted to fit (LUT4 <= {100 * LUT_FILL:.0f} %)"
-    return {"folding": pe, "cycles_per_image": c, "predicted_lut4": tot["lut4"],
-            "reason": reason, "candidates": cands,
-            "model": {n: {k: [round(a, 1), round(b, 2)] for k, (a, b) in m.items()}
-                      for n, m in model.items()}}
+        reason = (f"fastest plan that fits (LUT4 <= {100 * LUT_FILL:.0f} %), "
+                  + ("synthesized" if "measured" in chosen else "predicted"))
+    return {"folding": chosen["pe"], "cycles_per_image": chosen["cycles_per_image"],
+            "predicted_lut4": chosen["predicted"]["lut4"], "reason": reason,
+            "candidates": [{k: v for k, v in x.items()} for x in cands],
+            "model": {n: {str(p): v for p, v in sorted(points[n].items())} for n in names}}

@@ -444,3 +444,46 @@ def test_seeds_keep_the_fastest_and_survive_a_failed_seed(tmp_path, monkeypatch)
     fmax.update({2: None, 3: None, 4: None})
     with pytest.raises(flow.ImplError, match="seed 4"):
         flow.place_and_route_seeds(ctx, {}, 90, [1, 2, 3, 4], log=lambda *a: None)
+
+
+def test_fit_synthesizes_what_it_chooses(monkeypatch):
+    """The device fit on the shipped network with a stand-in synthesis (LUT4 of a layer = a
+    + b * PE, cheaper at FOLD 1): calibrated on the most folded and the middle plan, it takes the
+    fastest budget whose synthesis fits, never synthesizes the rate-matched plan when it is
+    predicted too big, and walks on past a budget whose synthesis does not fit."""
+    from qgp.golden.bundle import load_bundle
+    from qgp.impl import fit
+    from qgp.impl.devices import LUT_FILL
+    b = load_bundle(str(ROOT / "models" / "fmnist"))
+    co = {L["name"]: int(L["out_channels"]) for L in b.layers if L["type"] != "gsum_fc"}
+    tags = []
+
+    def cost(name, pe):
+        lut = 1000 + 900 * pe
+        return lut // 2 if pe == co[name] else lut     # FOLD 1: constant weights, cheaper
+
+    def fake(bundle_dir, out, tag, folding, jobs, log):
+        tags.append(tag)
+        units = {n: {"lut4": cost(n, p), "ff": p, "dsp": 0, "bram": 1} for n, p in folding.items()}
+        units["head"] = {"lut4": 500, "ff": 0, "dsp": 1, "bram": 1}
+        return None, units
+
+    monkeypatch.setattr(fit, "_synth_plan", fake)
+    budgets = fit.cycle_budgets(b, 784)
+
+    def total(c):
+        return 500 + sum(cost(n, p) for n, p in fit.plan_for_cycles(b, c).items())
+
+    want = next(c for c in budgets if total(c) <= LUT_FILL * 60000)
+    dev = {"lut4": 60000, "dsp": 10, "bram": 100}
+    r = fit.choose(str(ROOT / "models" / "fmnist"), "/nonexistent", dev, log=lambda *a: None)
+    assert r["cycles_per_image"] == want and r["folding"] == fit.plan_for_cycles(b, want)
+    assert tags[:2] == ["folded", "calibrate"] and f"c{want}" in tags and "c784" not in tags
+    chosen = r["candidates"][-1]
+    assert chosen["fits"] and chosen["measured"]["lut4"] == total(want)
+    # a model that promises too much: the synthesis of the promised plan says no, the walk goes on
+    monkeypatch.setattr(fit, "_interp", lambda points, pe: {"lut4": 0, "ff": 0, "dsp": 0, "bram": 0})
+    tags.clear()
+    r = fit.choose(str(ROOT / "models" / "fmnist"), "/nonexistent", dev, log=lambda *a: None)
+    assert r["cycles_per_image"] == want and "c784" in tags
+    assert [x["fits"] for x in r["candidates"]][-1] and not r["candidates"][0]["fits"]
