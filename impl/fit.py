@@ -7,7 +7,8 @@ a target of C cycles per image every conv layer may fold as far as ``layer_cycle
 The planner walks every cycle budget a plan can have (``cycle_budgets``: each conv layer's
 ``layer_cycles`` at each FOLD that divides its CO, from C0 = the rate-matched plan's cycles, the
 fastest the input stream allows, up to every conv layer at FOLD = CO), fastest first. A budget
-whose predicted resources fit (LUT4 at most ``devices.LUT_FILL`` of the device, MULT18X18D and
+whose predicted resources fit (logic cells, ``devices.logic_cells``: LUT4 and carries, at most
+``devices.LUT_FILL`` of the device's LUT4, MULT18X18D and
 DP16KD within capacity) is synthesized; the first whose synthesis fits is the answer, one that
 does not adds its figures to the model and the walk goes on.
 
@@ -20,14 +21,14 @@ rate-matched plan, the most expensive synthesis, is synthesized only when predic
 """
 
 from qgp.golden.bundle import load_bundle
-from qgp.impl.devices import LUT_FILL
+from qgp.impl.devices import LUT_FILL, logic_cells
 from qgp.rtl.gen.plan import cycles_per_image, fold_for_cycles, folding_plan, layer_cycles
 
-RES = ("lut4", "ff", "dsp", "bram")
+RES = ("lut4", "ff", "ccu2c", "dsp", "bram")
 
 
 def _fits(tot, dev):
-    return (tot["lut4"] <= LUT_FILL * dev["lut4"] and tot["dsp"] <= dev["dsp"]
+    return (logic_cells(tot) <= LUT_FILL * dev["lut4"] and tot["dsp"] <= dev["dsp"]
             and tot["bram"] <= dev["bram"])
 
 
@@ -147,7 +148,7 @@ def choose(bundle_dir, out, dev, jobs=2, log=print):
                                                           "predicted": predict(lo)}
         reason = "no folding fits (the most folded plan is implemented to show by how much)"
     else:
-        reason = (f"fastest plan that fits (LUT4 <= {100 * LUT_FILL:.0f} %), "
+        reason = (f"fastest plan that fits (LUT4 + 2 x CCU2C <= {100 * LUT_FILL:.0f} % of the LUT4), "
                   + ("synthesized" if "measured" in chosen else "predicted"))
     return {"folding": chosen["pe"], "cycles_per_image": chosen["cycles_per_image"],
             "predicted_lut4": chosen["predicted"]["lut4"], "reason": reason,

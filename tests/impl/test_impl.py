@@ -464,8 +464,8 @@ def test_fit_synthesizes_what_it_chooses(monkeypatch):
 
     def fake(bundle_dir, out, tag, folding, jobs, log):
         tags.append(tag)
-        units = {n: {"lut4": cost(n, p), "ff": p, "dsp": 0, "bram": 1} for n, p in folding.items()}
-        units["head"] = {"lut4": 500, "ff": 0, "dsp": 1, "bram": 1}
+        units = {n: {"lut4": cost(n, p), "ff": p, "ccu2c": 0, "dsp": 0, "bram": 1} for n, p in folding.items()}
+        units["head"] = {"lut4": 500, "ff": 0, "ccu2c": 0, "dsp": 1, "bram": 1}
         return None, units
 
     monkeypatch.setattr(fit, "_synth_plan", fake)
