@@ -82,6 +82,12 @@ def compare_table(c: dict, spec: dict | None = None) -> list:
     return lines
 
 
+def impl_command(dev: str, r: dict) -> str:
+    """The make impl command line that reproduces an impl record."""
+    return (f"make impl DEVICE={dev}" + (f" FREQ={r['freq_target_mhz']:g}" if r.get("freq_target_mhz") else "")
+            + (f" FOLDING={r['folding_spec']}" if r.get("folding_spec") and not r.get("fit") else ""))
+
+
 def readme_table(res: dict) -> list:
     m, g, c = res["model"], res["regress"], res["compare"]
     lines = ["| figure | value | evidence |", "|---|---|---|"]
@@ -101,7 +107,7 @@ def readme_table(res: dict) -> list:
             lines.append(f"| {r['part']} ({dev}) | {r['cycles_per_image']:,} cycles/image plan: Fmax "
                          f"**{r['fmax_mhz']:.1f} MHz** ({met} at {r.get('freq_target_mhz', '?')} MHz), "
                          f"**{r['images_per_s']:,.0f} images/s**, {r['lut4']:,} LUT4, {r['dsp']} DSP, "
-                         f"{r['bram']} DP16KD | `{rel}` (`make impl DEVICE={dev}`) |")
+                         f"{r['bram']} DP16KD | `{rel}` (`{impl_command(dev, r)}`) |")
     if c and any(r.get("seeds") for r in c.get("rows", [])):
         lines.append(f"| QGP vs baselines (narrow network) | {compare_line(c)} "
                      f"| `models/compare/compare.json` (`make compare`) |")
@@ -138,8 +144,7 @@ def results_md(res: dict) -> str:
                 f"| folding (PE per layer) | {', '.join(f'{k}:{v}' for k, v in g['folding'].items())} |", ""]
     for dev, (rel, r) in res["impl"].items():
         out += [f"## Implementation on {r['part']} ({dev})", "",
-                f"Source: `{rel}`; reproduce: `make impl DEVICE={dev}"
-                + (f" FOLDING={r['folding_spec']}" if r.get("folding_spec") else "") + "`.", "",
+                f"Source: `{rel}`; reproduce: `{impl_command(dev, r)}`.", "",
                 "| figure | value |", "|---|---|",
                 f"| plan | {r['cycles_per_image']:,} cycles/image ({r.get('folding_spec') or 'device fit'}) |",
                 f"| LUT4, FF, DSP, DP16KD | {r['lut4']:,}, {r['ff']:,}, {r['dsp']}, {r['bram']} |"]
@@ -150,6 +155,10 @@ def results_md(res: dict) -> str:
             if isinstance(cp, dict) and cp.get("logic_ns") is not None:
                 out.append(f"| critical path | {cp.get('from', '?')} -> {cp.get('to', '?')}: {cp['logic_ns']:.1f} ns logic + "
                            f"{cp['routing_ns']:.1f} ns routing |")
+        st = r.get("steps_s", {})
+        if st:
+            out.append("| time (this machine: 2 cores) | " + ", ".join(f"{k} {v / 60:.1f} min" for k, v in st.items())
+                       + f"; {sum(st.values()) / 60:.0f} min in all |")
         tools = r.get("tools", {})
         if tools:
             out.append(f"| tools | {', '.join(f'{k} {v}' for k, v in tools.items())} |")
