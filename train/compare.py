@@ -384,7 +384,9 @@ def run_compare(spec_name="narrow", out="models/compare", runs="runs/compare", o
                               "difference": round(acc2 - acc, 5),
                               "per_seed": [{"seed": s, "accuracy": a["accuracy"], "accuracy_2x": b["accuracy"]}
                                            for s, (a, b) in zip(conv_seeds, pairs)]}
-        write_results(res_path, spec, rows, conv or prev.get("convergence", {}))
+        # a convergence figure of an earlier run of the same spec stands until this run has its own
+        same_spec = prev.get("spec") == spec["name"]
+        write_results(res_path, spec, rows, conv or (prev.get("convergence", {}) if same_spec else {}))
         plot([r for r in rows.values() if r.get("seeds")], Path(png))
         return rows
 

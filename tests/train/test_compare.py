@@ -334,3 +334,16 @@ def test_gpu_recipes_keep_the_fmnist_proportions(name):
     assert t["prune"]["at_epoch"] == pytest.approx([e * f for e in fm["prune"]["at_epoch"]], abs=0.01)
     assert t["val_images"] == 5000
     assert t["augment"]["hflip"] is (name != "svhn")  # mirrored digits are other glyphs
+
+
+def test_convergence_of_another_spec_is_not_carried_over(tmp_path):
+    # compare.json written by another spec: its convergence figures must not stand for this one
+    out = tmp_path / "models"
+    out.mkdir()
+    (out / "compare.json").write_text(json.dumps({"spec": "other", "rows": [], "convergence": {
+        "qgp": {"seed": 0, "epochs": 10, "accuracy": 0.7, "epochs_2x": 20, "accuracy_2x": 0.8, "difference": 0.1}}}))
+    spec = tiny_spec(tmp_path, rows=("float",))
+    res = tcompare.run_compare(str(spec), out=str(out), runs=str(tmp_path / "runs"), no_train=True,
+                               png=str(tmp_path / "c.png"), log=lambda *a: None)
+    assert json.loads((out / "compare.json").read_text())["convergence"] == {}
+    assert res is not None
