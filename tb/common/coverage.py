@@ -180,11 +180,17 @@ class Coverage:
             hi = (1 << (L["wbits"] - 1)) - 1
             self.wkinds = sorted({"max" if v == hi else "min" if v == -hi else "other"
                                   for v in w.ravel().tolist()})
-        try:
-            pipe = getattr(self.dut, "pipe")
-            self.fold = getattr(pipe, "fold")
-        except AttributeError:
-            self.fold = None
+        # conv_dense holds its conv_pipe itself, conv_qgp inside conv_qgp_core
+        self.fold = None
+        for path in (("pipe",), ("core", "pipe")):
+            try:
+                h = self.dut
+                for name in path:
+                    h = getattr(h, name)
+                self.fold = getattr(h, "fold")
+                break
+            except AttributeError:
+                continue
 
     def hook(self, monitor):
         """Called for every new output monitor (StreamTB.new_scoreboard): restart the beat count."""
