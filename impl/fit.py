@@ -143,14 +143,12 @@ def choose(bundle_dir, out, dev, jobs=2, log=print):
             chosen = cand
             break
     if chosen is None:
-        chosen = next(x for x in cands if key(x["pe"]) == key(lo)) if any(
-            key(x["pe"]) == key(lo) for x in cands) else {"cycles_per_image": budgets[-1], "pe": lo,
-                                                          "predicted": predict(lo)}
+        chosen = cands[-1]               # the slowest plan: the most folded one
         reason = "no folding fits (the most folded plan is implemented to show by how much)"
     else:
         reason = (f"fastest plan that fits (LUT4 + 2 x CCU2C <= {100 * LUT_FILL:.0f} % of the LUT4), "
                   + ("synthesized" if "measured" in chosen else "predicted"))
     return {"folding": chosen["pe"], "cycles_per_image": chosen["cycles_per_image"],
             "predicted_lut4": chosen["predicted"]["lut4"], "reason": reason,
-            "candidates": [{k: v for k, v in x.items()} for x in cands],
+            "candidates": cands,
             "model": {n: {str(p): v for p, v in sorted(points[n].items())} for n in names}}

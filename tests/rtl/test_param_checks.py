@@ -20,6 +20,8 @@ from pathlib import Path
 
 import pytest
 
+from qgp.rtl.lint import DEFAULTS_NEED
+
 ROOT = Path(__file__).resolve().parents[2]
 RTL = ROOT / "rtl"
 SOURCES = sorted(RTL.glob("*.v"))
@@ -167,13 +169,14 @@ GSUM_FILES = {"W_FILE": "w.mem", "B_FILE": "b.mem"}
 # legal configurations: every module's defaults, and each rule at its edge; (module, parameters,
 # elaborated in yosys too: not conv_dense at FOLD 1, whose constant CSD weights take yosys tens
 # of seconds; its folded form is)
-# conv_qgp_ring is folded by definition: its defaults need the two ROM files (below)
-LEGAL = [(f.stem, {}, f.stem != "conv_dense") for f in SOURCES if f.stem != "conv_qgp_ring"] + [
+# every module's defaults, plus what its defaults cannot stand without (rtl.lint.DEFAULTS_NEED:
+# conv_qgp_ring is folded by definition and needs its two ROM files), as Python values
+DEFAULTS = {m: {k: v.strip('"') for k, v in ps.items()} for m, ps in DEFAULTS_NEED.items()}
+LEGAL = [(f.stem, DEFAULTS.get(f.stem, {}), f.stem != "conv_dense") for f in SOURCES] + [
     ("axis_fifo", {"DEPTH": 2}, True),
     ("axis_fifo", {"DEPTH": 3}, True),
     ("conv_pipe", {"CO": 8, "PE": 2, "FW": 2}, True),
     ("conv_qgp", {"CO": 8, "PE": 2, "TS_FILE": "ts.mem", "TH_FILE": "th.mem"}, True),
-    ("conv_qgp_ring", {"TS_FILE": "ts.mem", "TH_FILE": "th.mem"}, True),
     ("conv_qgp", {"ACC_W": 5, "TH_W": 7}, True),
     ("conv_dense", {"CO": 6, "PE": 3, "W_FILE": "w.mem", "TH_FILE": "th.mem"}, True),
     ("conv_layer", {"CO": 8, "PE": 2, "RING": 1, "FIFO_DEPTH": 2, "TS_FILE": "ts.mem",
