@@ -63,22 +63,15 @@ module window3x3 #(
 );
 
 localparam PB = C*BITS;          // bits per pixel
-localparam XW = $clog2(W);
-localparam YW = $clog2(H);
-localparam [31:0] XMAX_32 = W - 1;
-localparam [31:0] YMAX_32 = H - 1;
-localparam [XW-1:0] XMAX = XMAX_32[XW-1:0];
-localparam [YW-1:0] YMAX = YMAX_32[YW-1:0];
 
 wire            out_free;        // the output register can take a beat this cycle
 wire            emit, at_last;
 wire [9*PB-1:0] taps;
-wire [XW-1:0]   nx_reg;
-wire [YW-1:0]   ny_reg;
+wire            x_first, x_last, y_first, y_last;   // the centre pixel's place in the frame
 /* verilator lint_off UNUSEDSIGNAL */  // the column form's outputs (a window needs emit only)
 wire            shift;
 wire [3*PB-1:0] column;
-wire [YW-1:0]   ny_after;
+wire            ya_first, ya_last;
 wire            e1, e2, e3;
 /* verilator lint_on UNUSEDSIGNAL */
 
@@ -87,8 +80,9 @@ window3x3_shift #(.C(C), .BITS(BITS), .W(W), .H(H), .LINE_RAM(LINE_RAM), .COLS(0
     .clk(clk), .rst(rst),
     .s_axis_tdata(s_axis_tdata), .s_axis_tvalid(s_axis_tvalid), .s_axis_tready(s_axis_tready),
     .s_axis_tlast(s_axis_tlast), .out_free(out_free), .shift(shift), .emit(emit),
-    .at_last(at_last), .taps(taps), .column(column), .nx(nx_reg), .ny(ny_reg),
-    .ny_after(ny_after), .e1(e1), .e2(e2), .e3(e3)
+    .at_last(at_last), .taps(taps), .column(column), .x_first(x_first),
+    .x_last(x_last), .y_first(y_first), .y_last(y_last), .ya_first(ya_first), .ya_last(ya_last),
+    .e1(e1), .e2(e2), .e3(e3)
 );
 
 /* verilator lint_off WIDTHCONCAT */
@@ -115,8 +109,8 @@ always @* begin
     m_axis_tlast_next = m_axis_tlast_reg;
     if (emit) begin
         for (t = 0; t < 9; t = t + 1) begin
-            in_y = !((t / 3 == 0) && (ny_reg == {YW{1'b0}})) && !((t / 3 == 2) && (ny_reg == YMAX));
-            in_x = !((t % 3 == 0) && (nx_reg == {XW{1'b0}})) && !((t % 3 == 2) && (nx_reg == XMAX));
+            in_y = !((t / 3 == 0) && y_first) && !((t / 3 == 2) && y_last);
+            in_x = !((t % 3 == 0) && x_first) && !((t % 3 == 2) && x_last);
             m_axis_tdata_next[t*PB +: PB] = taps[t*PB +: PB];
             clear[t] = rst || !(in_y && in_x);
         end

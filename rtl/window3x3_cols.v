@@ -57,12 +57,6 @@ module window3x3_cols #(
 );
 
 localparam PB = C*BITS;          // bits per pixel
-localparam XW = $clog2(W);
-localparam YW = $clog2(H);
-localparam [31:0] XMAX_32 = W - 1;
-localparam [31:0] YMAX_32 = H - 1;
-localparam [XW-1:0] XMAX = XMAX_32[XW-1:0];
-localparam [YW-1:0] YMAX = YMAX_32[YW-1:0];
 
 reg  m_axis_tvalid_reg = 1'b0;
 reg  m_axis_tlast_reg = 1'b0;
@@ -70,12 +64,12 @@ reg  win_reg = 1'b0, padl_reg = 1'b0, padr_reg = 1'b0;
 reg  ztop_reg = 1'b0, zbot_reg = 1'b0, need_reg = 1'b0;
 wire            out_free = !m_axis_tvalid_reg || m_axis_tready;
 wire            shift, emit, at_last;
-wire [XW-1:0]   nx_reg;
-wire [YW-1:0]   ny_after;
+wire            x_first, x_last; // the centre pixel's column is the frame's first / last
+wire            ya_first, ya_last;   // the column's entry W is in the frame's first / last row
 wire            e1, e2, e3;      // the windows of this shift and of the next two
 /* verilator lint_off UNUSEDSIGNAL */  // the window form's outputs
 wire [9*PB-1:0] taps;
-wire [YW-1:0]   ny_reg;
+wire            y_first, y_last;
 /* verilator lint_on UNUSEDSIGNAL */
 
 window3x3_shift #(.C(C), .BITS(BITS), .W(W), .H(H), .LINE_RAM(LINE_RAM), .COLS(1),
@@ -83,11 +77,12 @@ window3x3_shift #(.C(C), .BITS(BITS), .W(W), .H(H), .LINE_RAM(LINE_RAM), .COLS(1
     .clk(clk), .rst(rst),
     .s_axis_tdata(s_axis_tdata), .s_axis_tvalid(s_axis_tvalid), .s_axis_tready(s_axis_tready),
     .s_axis_tlast(s_axis_tlast), .out_free(out_free), .shift(shift), .emit(emit),
-    .at_last(at_last), .taps(taps), .column(m_axis_tdata), .nx(nx_reg), .ny(ny_reg),
-    .ny_after(ny_after), .e1(e1), .e2(e2), .e3(e3)
+    .at_last(at_last), .taps(taps), .column(m_axis_tdata), .x_first(x_first),
+    .x_last(x_last), .y_first(y_first), .y_last(y_last), .ya_first(ya_first), .ya_last(ya_last),
+    .e1(e1), .e2(e2), .e3(e3)
 );
 
-wire need = e2 || (e1 && nx_reg != XMAX) || (e3 && !e1 && nx_reg != {XW{1'b0}});
+wire need = e2 || (e1 && !x_last) || (e3 && !e1 && !x_first);
 
 assign m_axis_tvalid = m_axis_tvalid_reg;
 assign m_axis_tlast = m_axis_tlast_reg;
@@ -105,12 +100,12 @@ always @(posedge clk) begin
     if (shift) begin
         m_axis_tvalid_reg <= 1'b1;
         m_axis_tlast_reg <= emit && at_last;
-        // rows of the column: entry W is pixel (ny_after, .) (the next centre)
+        // rows of the column: entry W is in the next centre's row (ya_*)
         win_reg <= e1;
-        padl_reg <= nx_reg == {XW{1'b0}};
-        padr_reg <= nx_reg == XMAX;
-        ztop_reg <= ny_after == {YW{1'b0}};
-        zbot_reg <= ny_after == YMAX;
+        padl_reg <= x_first;
+        padr_reg <= x_last;
+        ztop_reg <= ya_first;
+        zbot_reg <= ya_last;
         need_reg <= need;
     end
     if (rst) begin

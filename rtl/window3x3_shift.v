@@ -15,7 +15,9 @@
 //   taps[9*C*BITS-1:0]   COLS = 0: the nine taps after this cycle's shift, before the padding
 //                        mask, tap t = (dy+1)*3 + (dx+1) at [t*C*BITS +: C*BITS] (COLS = 1: 0)
 //   column[3*C*BITS-1:0] entries 2W, W, 0 after the last shift, row r at [r*C*BITS +: C*BITS]
-//   nx, ny     coordinates of the next pixel to reach the centre; ny_after: ny after this cycle
+//   x_first, x_last, y_first, y_last  the next pixel to reach the centre is in the frame's
+//              first / last column, first / last row
+//   ya_first, ya_last  the same for its row after this cycle's shift
 //   e1, e2, e3 valid bits of entries CTR-1, CTR-2, CTR-3 (the windows of this shift and the next
 //              two)
 // The architecture, the storage and the latency are described in window3x3.v.
@@ -42,9 +44,12 @@ module window3x3_shift #(
     output wire                  at_last,
     output wire [9*C*BITS-1:0]   taps,
     output wire [3*C*BITS-1:0]   column,
-    output wire [$clog2(W)-1:0]  nx,
-    output wire [$clog2(H)-1:0]  ny,
-    output wire [$clog2(H)-1:0]  ny_after,
+    output wire                  x_first,
+    output wire                  x_last,
+    output wire                  y_first,
+    output wire                  y_last,
+    output wire                  ya_first,
+    output wire                  ya_last,
     output wire                  e1,
     output wire                  e2,
     output wire                  e3
@@ -252,9 +257,12 @@ always @(posedge clk) begin
     end
 end
 
-assign nx = nx_reg;
-assign ny = ny_reg;
-assign ny_after = ny_next;
+assign x_first = nx_reg == {XW{1'b0}};
+assign x_last = nx_reg == XMAX;
+assign y_first = ny_reg == {YW{1'b0}};
+assign y_last = ny_reg == YMAX;
+assign ya_first = ny_next == {YW{1'b0}};
+assign ya_last = ny_next == YMAX;
 assign e1 = sr_valid_reg[CTR-1];
 assign e2 = sr_valid_reg[CTR-2];
 assign e3 = sr_valid_reg[CTR-3];
