@@ -114,19 +114,29 @@ def load_spec(name_or_path: str) -> dict:
     for name in conv.get("rows", []):
         if name not in seen:
             raise QGPError(str(p), "convergence.rows", f"no row {name!r}")
+    rf = spec.setdefault("row_schedule_factor", {})
+    if not isinstance(rf, dict):
+        raise QGPError(str(p), "row_schedule_factor", 'expected {"row name": integer >= 1}')
+    for name, f in rf.items():
+        if name not in seen:
+            raise QGPError(str(p), f"row_schedule_factor.{name}", f"no row {name!r}")
+        if not isinstance(f, int) or isinstance(f, bool) or f < 1:
+            raise QGPError(str(p), f"row_schedule_factor.{name}", "expected an integer >= 1")
     spec["_path"] = str(p)
     return spec
 
 
 def row_config(spec: dict, row: dict) -> dict:
     """The training config of one row: the base config, the spec's schedule, the row's conv kind
-    and tap-selection overrides (nothing else may differ)."""
+    and tap-selection overrides (nothing else may differ), the schedule scaled by the spec's
+    ``schedule_factor`` times the row's ``row_schedule_factor`` (a row that has not converged on
+    the shared schedule is trained longer, the same recipe stretched)."""
     cfg = copy.deepcopy(load_config(spec["base"]))
     cfg["train"].update(copy.deepcopy(spec.get("train", {})))
     cfg["train"].update(copy.deepcopy(row.get("train", {})))
     cfg.pop("base", None)
     cfg["conv"] = row.get("conv", "qgp")
-    f = spec.get("schedule_factor", 1)
+    f = spec.get("schedule_factor", 1) * spec.get("row_schedule_factor", {}).get(row["name"], 1)
     if f > 1:
         cfg = scaled_schedule(cfg, f)
     cfg["name"] = f"{spec['name']}-{row['name']}"
@@ -384,9 +394,11 @@ def run_compare(spec_name="narrow", out="models/compare", runs="runs/compare", o
                               "difference": round(acc2 - acc, 5),
                               "per_seed": [{"seed": s, "accuracy": a["accuracy"], "accuracy_2x": b["accuracy"]}
                                            for s, (a, b) in zip(conv_seeds, pairs)]}
-        # a convergence figure of an earlier run of the same spec stands until this run has its own
-        same_spec = prev.get("spec") == spec["name"]
-        write_results(res_path, spec, rows, conv or (prev.get("convergence", {}) if same_spec else {}))
+        # a row's convergence figure from an earlier run of the same spec stands until this run has its own
+        prev_conv = prev.get("convergence", {}) if prev.get("spec") == spec["name"] else {}
+        conv = {n: conv.get(n, prev_conv.get(n)) for n in spec["convergence"].get("rows", [])
+                if n in conv or n in prev_conv}
+        write_results(res_path, spec, rows, conv)
         plot([r for r in rows.values() if r.get("seeds")], Path(png))
         return rows
 

@@ -170,6 +170,11 @@ def train(cfg: dict, run_dir: Path, epochs: int | None = None, resume: bool = Fa
         torch.set_num_threads(threads)
     tcfg = cfg["train"]
     epochs = epochs or tcfg["epochs"]
+    # train.binary_lr_scale: the latent weights of the binarized convs learn at this fraction of the
+    # schedule's lr once binarized (their signs settle instead of flipping on every step)
+    binary_lr_scale = tcfg.get("binary_lr_scale", 1.0)
+    if not isinstance(binary_lr_scale, (int, float)) or isinstance(binary_lr_scale, bool) or not 0 < binary_lr_scale <= 1:
+        raise TrainingError(f"train.binary_lr_scale {binary_lr_scale!r}: expected a number in (0, 1]")
     run_dir = Path(run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
     main = rank == 0
@@ -194,10 +199,16 @@ def train(cfg: dict, run_dir: Path, epochs: int | None = None, resume: bool = Fa
     steps = len(xtr) // (per_rank * world)
     if limit_batches:
         steps = min(steps, limit_batches)
-    decay = [p for n, p in model.named_parameters() if n.endswith("weight") and p.dim() > 1]
-    no_decay = [p for n, p in model.named_parameters() if not (n.endswith("weight") and p.dim() > 1)]
-    opt = torch.optim.AdamW([{"params": decay, "weight_decay": tcfg["weight_decay"]},
-                             {"params": no_decay, "weight_decay": 0.0}], lr=tcfg["lr"])
+    # three groups: binarizable conv weights (their latent signs; own lr factor once binarized),
+    # the other weights (decayed), the rest (biases, BN, clips: not decayed)
+    latent = {id(c.weight) for c in model.binarizable_convs()}
+    groups = [[p for p in model.parameters() if id(p) in latent],
+              [p for n, p in model.named_parameters()
+               if id(p) not in latent and n.endswith("weight") and p.dim() > 1],
+              [p for n, p in model.named_parameters() if not (n.endswith("weight") and p.dim() > 1)]]
+    opt = torch.optim.AdamW([{"params": groups[0], "weight_decay": tcfg["weight_decay"]},
+                             {"params": groups[1], "weight_decay": tcfg["weight_decay"]},
+                             {"params": groups[2], "weight_decay": 0.0}], lr=tcfg["lr"])
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=tcfg["lr"], total_steps=epochs * steps,
                                                 pct_start=0.25)
     history, start = [], 0
@@ -208,7 +219,11 @@ def train(cfg: dict, run_dir: Path, epochs: int | None = None, resume: bool = Fa
         if ck["epochs"] != epochs or ck["config"]["layers"] != cfg["layers"]:
             raise TrainingError(f"{ckpt_path}: checkpoint is for {ck['epochs']} epochs of another config;"
                                 " use the same CONFIG/EPOCHS or a new --out")
-        model.load_state_dict(ck["model"]); opt.load_state_dict(ck["opt"]); sched.load_state_dict(ck["sched"])
+        try:
+            model.load_state_dict(ck["model"]); opt.load_state_dict(ck["opt"]); sched.load_state_dict(ck["sched"])
+        except (ValueError, RuntimeError, KeyError) as e:
+            raise TrainingError(f"{ckpt_path}: checkpoint does not fit this model or optimizer ({str(e)[:120]});"
+                                " use a new --out") from None
         history, start = ck["history"], ck["epoch"] + 1
         best = ck.get("best", best)
         if main and not quiet:
@@ -257,6 +272,8 @@ def train(cfg: dict, run_dir: Path, epochs: int | None = None, resume: bool = Fa
                 for b in model.blocks:
                     b.conv.weight.grad = None
             opt.step(); sched.step()
+            if binar and binary_lr_scale != 1.0:  # OneCycleLR sets every lr afresh from its bounds each step
+                opt.param_groups[0]["lr"] *= binary_lr_scale
             tot_loss += loss.item() * len(idx); tot_ok += int((out.argmax(1) == y).sum()); seen += len(idx)
             if step % 20 == 0:
                 bar.set_postfix(loss=f"{tot_loss / seen:.3f}", acc=f"{tot_ok / seen:.3f}", keep=keep, bin=int(binar))
@@ -266,7 +283,7 @@ def train(cfg: dict, run_dir: Path, epochs: int | None = None, resume: bool = Fa
             val_acc = evaluate(model, xval, yval, device) if len(xval) else None
             rec = {"epoch": epoch + 1, "train_loss": round(tot_loss / seen, 5), "train_acc": round(tot_ok / seen, 5),
                    "val_acc": None if val_acc is None else round(val_acc, 5), "lr": sched.get_last_lr()[0],
-                   "taps_kept": applied_keep, "binarized": int(binar), "frozen": int(frozen),
+                   "lr_binary": opt.param_groups[0]["lr"], "taps_kept": applied_keep, "binarized": int(binar), "frozen": int(frozen),
                    "seconds": round(time.time() - t0, 1)}
             history.append(rec)
             # best checkpoint: highest validation accuracy among epochs already in the exported form

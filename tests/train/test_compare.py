@@ -127,6 +127,25 @@ def test_a_derived_spec_is_its_parent_scaled(tmp_path):
         tcompare.load_spec(str(tmp_path / "z.json"))
 
 
+def test_row_schedule_factor_stretches_one_rows_schedule(tmp_path):
+    a = tcompare.load_spec("narrow")
+    (tmp_path / "r.json").write_text(json.dumps({"from": "narrow", "name": "r", "row_schedule_factor": {"float": 2}}))
+    b = tcompare.load_spec(str(tmp_path / "r.json"))
+    for ra, rb in zip(a["rows"], b["rows"]):
+        want = tcompare.row_config(a, ra)
+        if ra["name"] == "float":
+            want = tcompare.scaled_schedule(want, 2)
+        got = tcompare.row_config(b, rb)
+        want.pop("name"), got.pop("name")
+        assert got == want, ra["name"]
+    for bad, field in (({"nosuch": 2}, "row_schedule_factor.nosuch"), ({"float": 0}, "row_schedule_factor.float"),
+                       ([2], "row_schedule_factor")):
+        (tmp_path / "x.json").write_text(json.dumps({"from": "narrow", "name": "x", "row_schedule_factor": bad}))
+        with pytest.raises(QGPError) as e:
+            tcompare.load_spec(str(tmp_path / "x.json"))
+        assert e.value.field == field
+
+
 def test_shipped_specs_differ_only_in_the_3x3_convs():
     for name in ("narrow", "short", "full"):
         spec = tcompare.load_spec(name)
@@ -347,3 +366,29 @@ def test_convergence_of_another_spec_is_not_carried_over(tmp_path):
                                png=str(tmp_path / "c.png"), log=lambda *a: None)
     assert json.loads((out / "compare.json").read_text())["convergence"] == {}
     assert res is not None
+
+
+def test_a_rows_convergence_stands_when_other_rows_are_redone(tmp_path):
+    # compare.json of the same spec holds qgp's convergence; a run of --rows float that finishes
+    # float's own convergence pair adds it and keeps qgp's
+    out, runs = tmp_path / "models", tmp_path / "runs"
+    out.mkdir()
+    qgp = {"seeds": [0], "epochs": 2, "accuracy": 0.7, "epochs_2x": 4, "accuracy_2x": 0.701, "difference": 0.001}
+    (out / "compare.json").write_text(json.dumps({"spec": "tiny-compare", "rows": [], "convergence": {"qgp": qgp}}))
+    path = tiny_spec(tmp_path, rows=("qgp", "float"))
+    path.write_text(json.dumps({**json.loads(path.read_text()), "seeds": [0],
+                                "convergence": {"rows": ["qgp", "float"], "factor": 2, "seeds": [0]}}))
+    spec = tcompare.load_spec(str(path))
+    row = next(r for r in spec["rows"] if r["name"] == "float")
+    for f, acc in ((1, 0.8), (2, 0.81)):  # float's finished runs, as the driver writes them
+        run = tcompare.Run(spec, row, 0, f, runs)
+        run.dir.mkdir(parents=True)
+        (run.dir / "result.json").write_text(json.dumps(
+            {"seed": 0, "factor": f, "accuracy": acc, "torch_accuracy": acc, "val_accuracy": acc,
+             "selected_epoch": 2 * f, "train_seconds": 1.0, "epochs": 2 * f, "images": 10000,
+             "accuracy_source": "torch", "config": run.cfg}))
+    tcompare.run_compare(str(path), out=str(out), runs=str(runs), no_train=True, only=["float"],
+                         png=str(tmp_path / "c.png"), log=lambda *a: None)
+    conv = json.loads((out / "compare.json").read_text())["convergence"]
+    assert conv["qgp"] == qgp
+    assert (conv["float"]["accuracy"], conv["float"]["accuracy_2x"], conv["float"]["epochs_2x"]) == (0.8, 0.81, 4)

@@ -61,6 +61,21 @@ def test_schedule_state_follows_config():
     assert schedule_state(t, t["freeze_epoch"])[2] is True
 
 
+def test_binary_lr_scale_slows_the_latent_weights_once_binarized(tmp_path):
+    cfg = load_config("tiny")
+    cfg["train"].update(binary_lr_scale=0.25, binarize_epoch=1.0)
+    train(cfg, tmp_path / "run", limit_batches=3, quiet=True, threads=1)
+    log = json.loads((tmp_path / "run" / "log.json").read_text())
+    assert [h["binarized"] for h in log] == [0] + [1] * (len(log) - 1)
+    assert log[0]["lr_binary"] == log[0]["lr"]
+    for h in log[1:]:
+        assert h["lr_binary"] == pytest.approx(h["lr"] * 0.25, rel=1e-9)
+    cfg["train"]["binary_lr_scale"] = 0
+    with pytest.raises(TrainingError, match="binary_lr_scale"):
+        train(cfg, tmp_path / "bad", limit_batches=1, quiet=True, threads=1)
+    assert not (tmp_path / "bad").exists()
+
+
 def test_derived_config_takes_network_from_base(tmp_path):
     base = load_config("fmnist")
     for name in ("fmnist-ft", "fmnist-frozen", "fmnist-ft-low"):
