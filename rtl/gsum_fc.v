@@ -26,7 +26,10 @@
 //   m_axis_tvalid, m_axis_tready, m_axis_tlast (always 1 with tvalid)
 // Architecture:
 //   the sums g accumulate while the previous frame's FC runs (double buffer): the tlast beat
-//   copies g (including itself) to a hold register and clears g. The FC uses K MACs over CI
+//   copies g (including itself) to a hold register and clears g. The beat reaches the sums
+//   through HEAD_IN = 2 register stages (rtl/gen/plan.py): the first takes it off the port, the
+//   second holds one copy of the beat's accumulate / load flags per channel, so that no port
+//   signal and no single flag drives the CI*GSUM_W sum and hold bits. The FC uses K MACs over CI
 //   cycles (word c of the weight ROM per cycle: a synchronous read addressed one cycle ahead,
 //   block RAM or a LUT ROM, no CI:1 multiplexers), then a sequential argmax over K-1 cycles;
 //   the result is held in the output register until taken. s_axis_tready is low only on a
@@ -43,9 +46,9 @@
 //   (MULT18X18D), then the accumulation. The argmax runs K clocks over the logits rotated by
 //   one each clock (logit[k] is at the bottom in clock k: no K:1 multiplexer), from the most
 //   negative value; after K rotations the logits are in place again for the output.
-// Latency: the output beat is valid CI + K + 2 cycles after the tlast beat is accepted; a frame
-//   with input every clock takes H*W + CI + K + 1 cycles from the first input beat to the output
-//   beat (output cycle - first input cycle). SER = 1: K+3 cycles after the tlast beat is
+// Latency: the output beat is valid CI + K + 2 + HEAD_IN cycles after the tlast beat is
+//   accepted; a frame with input every clock takes H*W + CI + K + 1 + HEAD_IN cycles from the
+//   first input beat to the output beat (output cycle - first input cycle). SER = 1: K+3 cycles after the tlast beat is
 //   accepted; (H*W-1)*CI + K + 3 cycles from the first beat accepted (CI-1 cycles after it is
 //   offered) to the output beat, H*W*CI + K + 2 cycles per frame in a stream (rtl/gen/params.py
 //   layer_latency, rtl/gen/plan.py serial_head_cycles).
@@ -151,11 +154,22 @@ reg [K*PW-1:0]      prod_reg = {K*PW{1'b0}}, prod_next;
 reg                 acc_reg = 1'b0, fresha_reg = 1'b0, lasta_reg = 1'b0;
 
 wire busy = (state_reg != ST_IDLE);
+// SER = 0: the beat's two register stages (see Architecture); stage a: the beat as taken,
+// stage b: per channel c, x[c] and the flags acc_b[c] (add x to g) and ld_b[c] (the tlast beat:
+// g + x to the hold register, g cleared); mac_b[c]: a copy of state_reg == ST_MAC per channel
+// (the hold register's shift). keep: the copies are not merged back into one flip-flop.
+reg [CI*BITS-1:0]   xa_reg = {CI*BITS{1'b0}}, xb_reg = {CI*BITS{1'b0}};
+reg                 va_reg = 1'b0, la_reg = 1'b0;
+(* keep *) reg [CI-1:0] acc_b_reg = {CI{1'b0}};
+(* keep *) reg [CI-1:0] ld_b_reg = {CI{1'b0}};
+(* keep *) reg [CI-1:0] mac_b_reg = {CI{1'b0}};
+// a tlast beat on its way to the sums: the head is taken from its acceptance on
+wire pend = (SER == 0) && ((va_reg && la_reg) || ld_b_reg[0]);
 // SER: a channel step of the beat on s_axis (held during the argmax; its last channel of a tlast
 // beat also while the previous result waits in the output register)
 wire ser_step = s_axis_tvalid && (state_reg != ST_ARGMAX) && !lastq_reg && !lasta_reg
                 && !((c_reg == CLAST) && s_axis_tlast && busy);
-assign s_axis_tready = (SER != 0) ? (ser_step && (c_reg == CLAST)) : !(busy && s_axis_tlast);
+assign s_axis_tready = (SER != 0) ? (ser_step && (c_reg == CLAST)) : !((busy || pend) && s_axis_tlast);
 wire accept = s_axis_tvalid && s_axis_tready;
 
 assign m_axis_tdata = m_axis_tdata_reg;
@@ -196,6 +210,7 @@ generate
     end
 endgenerate
 
+wire [CI*GSUM_W-1:0] gh_down = gh_reg >> GSUM_W;   // the hold register one channel down
 integer c, k;
 reg [GSUM_W-1:0]  gsum;
 reg [WBITS-1:0]   wsel;
@@ -230,15 +245,22 @@ always @* begin
     fresh = 1'b0;
     last_mac = 1'b0;
 
-    // global sums (SER = 0)
-    if (SER == 0 && accept) begin
+    // global sums (SER = 0), from stage b; the hold register loads the tlast beat's sums and
+    // shifts down by one channel per MAC clock (never both: a tlast beat reaches stage b only
+    // while the head is idle)
+    if (SER == 0) begin
         for (c = 0; c < CI; c = c + 1) begin
-            gsum = g_reg[c*GSUM_W +: GSUM_W] + {{(GSUM_W-BITS){1'b0}}, s_axis_tdata[c*BITS +: BITS]};
-            g_next[c*GSUM_W +: GSUM_W] = s_axis_tlast ? {GSUM_W{1'b0}} : gsum;
-            gh_next[c*GSUM_W +: GSUM_W] = gsum;
-        end
-        if (!s_axis_tlast) begin
-            gh_next = gh_reg;
+            gsum = g_reg[c*GSUM_W +: GSUM_W] + {{(GSUM_W-BITS){1'b0}}, xb_reg[c*BITS +: BITS]};
+            if (acc_b_reg[c]) begin
+                g_next[c*GSUM_W +: GSUM_W] = gsum;
+            end else if (ld_b_reg[c]) begin
+                g_next[c*GSUM_W +: GSUM_W] = {GSUM_W{1'b0}};
+            end
+            if (ld_b_reg[c]) begin
+                gh_next[c*GSUM_W +: GSUM_W] = gsum;
+            end else if (mac_b_reg[c]) begin
+                gh_next[c*GSUM_W +: GSUM_W] = gh_down[c*GSUM_W +: GSUM_W];
+            end
         end
     end
 
@@ -290,14 +312,13 @@ always @* begin
 
     case (state_reg)
         ST_IDLE: begin
-            if (SER == 0 && accept && s_axis_tlast) begin
+            if (SER == 0 && ld_b_reg[0]) begin
                 logit_next = bias_ext;
                 c_next = {CW{1'b0}};
                 state_next = ST_MAC;
             end
         end
         ST_MAC: begin
-            gh_next = gh_reg >> GSUM_W;
             if (last_mac) begin
                 state_next = ST_DRAIN;
             end
@@ -341,6 +362,22 @@ wire [CW-1:0] c_rd = (rst || (SER == 0 && c_next > CLAST)) ? {CW{1'b0}} : (SER !
 /* verilator lint_on CMPCONST */
 always @(posedge clk) begin
     wcol_q <= w_mem[c_rd];
+end
+
+always @(posedge clk) begin
+    xa_reg <= s_axis_tdata;
+    xb_reg <= xa_reg;
+    va_reg <= (SER == 0) && accept;
+    la_reg <= s_axis_tlast;
+    acc_b_reg <= {CI{va_reg && !la_reg}};
+    ld_b_reg <= {CI{va_reg && la_reg}};
+    mac_b_reg <= {CI{(SER == 0) && (state_next == ST_MAC)}};
+    if (rst) begin
+        va_reg <= 1'b0;
+        acc_b_reg <= {CI{1'b0}};
+        ld_b_reg <= {CI{1'b0}};
+        mac_b_reg <= {CI{1'b0}};
+    end
 end
 
 always @(posedge clk) begin
@@ -402,7 +439,17 @@ always @(posedge clk) begin
     end
 end
 always @* begin
-    assert(f_inflight == {1'b0, busy || lastq_reg || lasta_reg});
+    assert(f_inflight == {1'b0, busy || lastq_reg || lasta_reg || pend});
+    // the per-channel copies agree; a tlast beat in the two stages only while the head is idle,
+    // one at a time
+    assert(acc_b_reg == {CI{acc_b_reg[0]}} && ld_b_reg == {CI{ld_b_reg[0]}});
+    assert(mac_b_reg == {CI{state_reg == ST_MAC}});
+    assert(!(acc_b_reg[0] && ld_b_reg[0]));
+    if (SER == 0) begin
+        assert(!(pend && busy) && !(va_reg && la_reg && ld_b_reg[0]));
+    end else begin
+        assert(!va_reg && !acc_b_reg[0] && !ld_b_reg[0]);
+    end
     assert(m_axis_tvalid_reg == (state_reg == ST_OUT));
     if (state_reg == ST_MAC) begin
         assert(c_reg <= CLAST);

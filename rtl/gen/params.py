@@ -34,7 +34,7 @@ API
     The fixed latency L stated in the module header: with input offered every clock and the
     output always ready, one frame takes ``H*W*FOLD + L`` cycles from the first input beat to the
     last output beat (last output cycle - first input cycle); for gsum_fc ``H*W + L`` (L = CI + K
-    - 1), channel-serial (``fold`` > 1 of a head: SER = 1) ``H*W*CI + L`` (L = K - CI + 1: counted
+    - 1 + HEAD_EXTRA + HEAD_IN), channel-serial (``fold`` > 1 of a head: SER = 1) ``H*W*CI + L`` (L = K - CI + 1: counted
     from the first beat taken, with its last channel). A conv
     layer: ``W + 6 + POOL + tree_latency(params)``, plus ``ring_latency(params)`` when RING.
 ``tree_latency(params) -> int``
@@ -52,7 +52,7 @@ import numpy as np
 
 from qgp.golden import atomic
 from qgp.golden.thresholds import layer_thresholds, threshold_bits
-from qgp.rtl.gen.plan import HEAD_EXTRA, check_fold, serial_head_cycles  # noqa: F401 (serial_head_cycles: API)
+from qgp.rtl.gen.plan import HEAD_EXTRA, HEAD_IN, check_fold, serial_head_cycles  # noqa: F401 (serial_head_cycles: API)
 
 # adder tree pipelining of the conv cores (TREE_REG: a register every this many tree levels,
 # 0 = none); chosen by measurement (docs/INTERFACES.md)
@@ -319,7 +319,7 @@ def layer_latency(module, params):
         if int(params.get("SER", 0)):
             # from the first beat taken (with its last channel, CI-1 clocks after it is offered)
             return int(params["K"]) - int(params["CI"]) + 1 + HEAD_EXTRA
-        return int(params["CI"]) + int(params["K"]) - 1 + HEAD_EXTRA
+        return int(params["CI"]) + int(params["K"]) - 1 + HEAD_EXTRA + HEAD_IN
     raise ValueError(f"rtl.gen.params: unknown module {module!r}")
 
 

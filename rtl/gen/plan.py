@@ -42,8 +42,9 @@ API
 
 Cycles per image (the one owner; rtl.gen.top, impl.fit and qgp_net.json read these):
 ``layer_cycles(layer, fold) -> int``: the cycles per image a layer needs at ``fold``: a conv
-    layer H*W*FOLD; the head H*W*CI + K channel-serially (fold > 1), else max(H*W, CI + K) (it
-    accumulates a pixel a clock; its FC and argmax overlap the next frame).
+    layer H*W*FOLD; the head H*W*CI + K + HEAD_EXTRA channel-serially (fold > 1), else
+    max(H*W, CI + K + HEAD_EXTRA + HEAD_IN) (it accumulates a pixel a clock; its FC and argmax
+    overlap the next frame).
 ``cycles_per_image(meta, plan) -> int``: max(H0*W0 of the input, ``"cycles"`` of every layer).
 ``fold_for_cycles(layer, cycles) -> int``: the largest FOLD of a conv layer within ``cycles``.
 ``largest_divisor(n, limit) -> int``: the one divisor helper (folds are divisors of CO).
@@ -136,6 +137,10 @@ def check_fold(layer, fold, name=None):
 # negative value instead of logit 0, so that no argmax input comes from the MAC's adders)
 HEAD_EXTRA = 2
 
+# register stages between the parallel head's (gsum_fc SER = 0) input port and its global sums
+# (the beat, then its flags copied per channel): its latency and its time per frame grow by them
+HEAD_IN = 2
+
 
 def serial_head_cycles(hw, ci, k):
     """Cycles per frame of the channel-serial head (gsum_fc SER) in a stream: H*W*CI channel
@@ -150,7 +155,7 @@ def layer_cycles(layer, fold):
     if layer["type"] == "gsum_fc":
         if int(fold) > 1:
             return serial_head_cycles(hw, layer["in_channels"], layer["classes"])
-        return max(hw, int(layer["in_channels"]) + int(layer["classes"]) + HEAD_EXTRA)
+        return max(hw, int(layer["in_channels"]) + int(layer["classes"]) + HEAD_EXTRA + HEAD_IN)
     return hw * int(fold)
 
 
