@@ -46,7 +46,7 @@ WHY = {
     "axis_fifo": "24 cycles = 8 frames of 3 beats through a 3-entry FIFO, with stalls",
     "axis_skid": "24 cycles = 8 frames of 3 beats, with stalls",
     "maxpool2": "30 cycles: reset + 3 frames of 8 beats (each frame's 2 outputs 1 cycle after its odd/odd beats) + stalls",
-    "gsum_fc": "36 cycles (SER=1: 30): a frame is 3 beats + CI + K + 2 = 6 cycles of MAC, accumulation and argmax, + HEAD_IN = 2 input stages when SER=0: 3 frames with stalls",
+    "gsum_fc": "36 cycles (SER=1: 33): a frame is 3 beats + CI + K + 2 = 6 cycles of MAC, accumulation and argmax, + the input skid and, SER=0, the flags stage (2): 3 frames with stalls",
     "window3x3": "20 cycles: reset + 8 beats + W+1 = 5 flush shifts + 1 output register = 15 for a full frame, 5 to spare",
     "window3x3_cols": "20 cycles: reset + 8 beats + W+1 = 5 flush shifts + 1 output register = 15 for a full frame, 5 to spare",
     "conv_pipe": "20 cycles: a 3-window frame at FOLD 2 takes 6 cycles + 3 (+ DLAT) pipeline = 9 (11): a full frame with stalls",

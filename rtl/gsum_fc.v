@@ -27,13 +27,17 @@
 // Architecture:
 //   the sums g accumulate while the previous frame's FC runs (double buffer): the tlast beat
 //   copies g (including itself) to a hold register and clears g. The beat reaches the sums
-//   through HEAD_IN = 2 register stages (rtl/gen/plan.py): the first takes it off the port, the
-//   second holds one copy of the beat's accumulate / load flags per channel, so that no port
-//   signal and no single flag drives the CI*GSUM_W sum and hold bits. The FC uses K MACs over CI
+//   through HEAD_FLAGS = 1 register stage (rtl/gen/plan.py) holding one copy of the beat's
+//   accumulate / load flags per channel, so that no single flag drives the CI*GSUM_W sum and
+//   hold bits.
+//   Both modes take their input through a 2-entry skid buffer (axis_skid, HEAD_SKID = 1 clock):
+//   s_axis_tready is a register, no combinational path from the head back into the layer
+//   before it. The FC uses K MACs over CI
 //   cycles (word c of the weight ROM per cycle: a synchronous read addressed one cycle ahead,
 //   block RAM or a LUT ROM, no CI:1 multiplexers), then a sequential argmax over K-1 cycles;
 //   the result is held in the output register until taken. s_axis_tready is low only on a
-//   tlast beat while the previous frame is still being computed or not yet taken.
+//   tlast beat while the previous frame is still being computed or not yet taken (at the skid's
+//   output; the skid takes up to two beats more).
 //   SER = 1: a pixel beat is held for CI clocks, channel c in clock c (the weight column c read
 //   as above, x[c] selected from the beat), and taken with its last channel: logit[k] =
 //   (first channel of a frame ? bias[k] : logit[k]) + w[k,c] * x[c] (the same integers as the
@@ -46,11 +50,12 @@
 //   (MULT18X18D), then the accumulation. The argmax runs K clocks over the logits rotated by
 //   one each clock (logit[k] is at the bottom in clock k: no K:1 multiplexer), from the most
 //   negative value; after K rotations the logits are in place again for the output.
-// Latency: the output beat is valid CI + K + 2 + HEAD_IN cycles after the tlast beat is
-//   accepted; a frame with input every clock takes H*W + CI + K + 1 + HEAD_IN cycles from the
-//   first input beat to the output beat (output cycle - first input cycle). SER = 1: K+3 cycles after the tlast beat is
-//   accepted; (H*W-1)*CI + K + 3 cycles from the first beat accepted (CI-1 cycles after it is
-//   offered) to the output beat, H*W*CI + K + 2 cycles per frame in a stream (rtl/gen/params.py
+// Latency: the output beat is valid CI + K + 2 + HEAD_SKID + HEAD_FLAGS cycles after the tlast
+//   beat is accepted; a frame with input every clock takes H*W + CI + K + 1 + HEAD_SKID +
+//   HEAD_FLAGS cycles from the first input beat to the output beat (output cycle - first input
+//   cycle). SER = 1: H*W*CI + K + 2 + HEAD_SKID cycles from the first beat accepted at the port
+//   (the head takes it from the skid's output with its last channel, CI-1 cycles after it gets
+//   there) to the output beat, H*W*CI + K + 2 cycles per frame in a stream (rtl/gen/params.py
 //   layer_latency, rtl/gen/plan.py serial_head_cycles).
 `timescale 1ns / 1ps
 `default_nettype none
@@ -124,6 +129,16 @@ localparam [KW-1:0] KLAST = KLAST_32[KW-1:0];
 // ST_DRAIN (SER = 0): the last MAC's accumulation clock
 localparam [2:0] ST_IDLE = 3'd0, ST_MAC = 3'd1, ST_ARGMAX = 3'd2, ST_OUT = 3'd3, ST_DRAIN = 3'd4;
 
+// the input skid buffer: i_* is the stream the head works on
+wire [CI*BITS-1:0] i_tdata;
+wire               i_tvalid, i_tready, i_tlast;
+axis_skid #(.DATA_W(CI*BITS)) in_skid (
+    .clk(clk), .rst(rst),
+    .s_axis_tdata(s_axis_tdata), .s_axis_tvalid(s_axis_tvalid), .s_axis_tready(s_axis_tready),
+    .s_axis_tlast(s_axis_tlast),
+    .m_axis_tdata(i_tdata), .m_axis_tvalid(i_tvalid), .m_axis_tready(i_tready), .m_axis_tlast(i_tlast)
+);
+
 reg [K*WBITS-1:0]  w_mem [0:CI-1];
 reg [K*WBITS-1:0]  wcol_q;
 reg [BIAS_W-1:0]   b_mem [0:K-1];
@@ -154,23 +169,22 @@ reg [K*PW-1:0]      prod_reg = {K*PW{1'b0}}, prod_next;
 reg                 acc_reg = 1'b0, fresha_reg = 1'b0, lasta_reg = 1'b0;
 
 wire busy = (state_reg != ST_IDLE);
-// SER = 0: the beat's two register stages (see Architecture); stage a: the beat as taken,
-// stage b: per channel c, x[c] and the flags acc_b[c] (add x to g) and ld_b[c] (the tlast beat:
-// g + x to the hold register, g cleared); mac_b[c]: a copy of state_reg == ST_MAC per channel
-// (the hold register's shift). keep: the copies are not merged back into one flip-flop.
-reg [CI*BITS-1:0]   xa_reg = {CI*BITS{1'b0}}, xb_reg = {CI*BITS{1'b0}};
-reg                 va_reg = 1'b0, la_reg = 1'b0;
+// SER = 0: the beat's register stage (see Architecture): per channel c, x[c] and the flags
+// acc_b[c] (add x to g) and ld_b[c] (the tlast beat: g + x to the hold register, g cleared);
+// mac_b[c]: a copy of state_reg == ST_MAC per channel (the hold register's shift). keep: the
+// copies are not merged back into one flip-flop.
+reg [CI*BITS-1:0]   xb_reg = {CI*BITS{1'b0}};
 (* keep *) reg [CI-1:0] acc_b_reg = {CI{1'b0}};
 (* keep *) reg [CI-1:0] ld_b_reg = {CI{1'b0}};
 (* keep *) reg [CI-1:0] mac_b_reg = {CI{1'b0}};
 // a tlast beat on its way to the sums: the head is taken from its acceptance on
-wire pend = (SER == 0) && ((va_reg && la_reg) || ld_b_reg[0]);
+wire pend = (SER == 0) && ld_b_reg[0];
 // SER: a channel step of the beat on s_axis (held during the argmax; its last channel of a tlast
 // beat also while the previous result waits in the output register)
-wire ser_step = s_axis_tvalid && (state_reg != ST_ARGMAX) && !lastq_reg && !lasta_reg
-                && !((c_reg == CLAST) && s_axis_tlast && busy);
-assign s_axis_tready = (SER != 0) ? (ser_step && (c_reg == CLAST)) : !((busy || pend) && s_axis_tlast);
-wire accept = s_axis_tvalid && s_axis_tready;
+wire ser_step = i_tvalid && (state_reg != ST_ARGMAX) && !lastq_reg && !lasta_reg
+                && !((c_reg == CLAST) && i_tlast && busy);
+assign i_tready = (SER != 0) ? (ser_step && (c_reg == CLAST)) : !((busy || pend) && i_tlast);
+wire accept = i_tvalid && i_tready;
 
 assign m_axis_tdata = m_axis_tdata_reg;
 assign m_axis_tvalid = m_axis_tvalid_reg;
@@ -296,7 +310,7 @@ always @* begin
     end
     if (SER != 0) begin
         if (ser_step && (c_reg == CLAST)) begin
-            first_next = s_axis_tlast;
+            first_next = i_tlast;
         end
         last_mac = lastq_reg;
     end else if (state_reg == ST_MAC) begin
@@ -365,15 +379,11 @@ always @(posedge clk) begin
 end
 
 always @(posedge clk) begin
-    xa_reg <= s_axis_tdata;
-    xb_reg <= xa_reg;
-    va_reg <= (SER == 0) && accept;
-    la_reg <= s_axis_tlast;
-    acc_b_reg <= {CI{va_reg && !la_reg}};
-    ld_b_reg <= {CI{va_reg && la_reg}};
+    xb_reg <= i_tdata;
+    acc_b_reg <= {CI{(SER == 0) && accept && !i_tlast}};
+    ld_b_reg <= {CI{(SER == 0) && accept && i_tlast}};
     mac_b_reg <= {CI{(SER == 0) && (state_next == ST_MAC)}};
     if (rst) begin
-        va_reg <= 1'b0;
         acc_b_reg <= {CI{1'b0}};
         ld_b_reg <= {CI{1'b0}};
         mac_b_reg <= {CI{1'b0}};
@@ -383,9 +393,9 @@ end
 always @(posedge clk) begin
     macq_reg <= (SER != 0) && ser_step;
     freshq_reg <= (SER != 0) && ser_step && first_reg && (c_reg == {CW{1'b0}});
-    lastq_reg <= (SER != 0) && ser_step && (c_reg == CLAST) && s_axis_tlast;
+    lastq_reg <= (SER != 0) && ser_step && (c_reg == CLAST) && i_tlast;
     if (ser_step) begin
-        xq_reg <= s_axis_tdata[c_reg*BITS +: BITS];
+        xq_reg <= i_tdata[c_reg*BITS +: BITS];
     end
     prod_reg <= prod_next;
     acc_reg <= mac;
@@ -433,7 +443,7 @@ end
 // ports = the frame being computed or waiting (0 or 1); the state machine's counters stay in range.
 reg [1:0] f_inflight = 2'd0;
 always @(posedge clk) begin
-    f_inflight <= f_inflight + {1'b0, accept && s_axis_tlast} - {1'b0, m_axis_tvalid && m_axis_tready};
+    f_inflight <= f_inflight + {1'b0, accept && i_tlast} - {1'b0, m_axis_tvalid && m_axis_tready};
     if (rst) begin
         f_inflight <= 2'd0;
     end
@@ -446,9 +456,9 @@ always @* begin
     assert(mac_b_reg == {CI{state_reg == ST_MAC}});
     assert(!(acc_b_reg[0] && ld_b_reg[0]));
     if (SER == 0) begin
-        assert(!(pend && busy) && !(va_reg && la_reg && ld_b_reg[0]));
+        assert(!(pend && busy));
     end else begin
-        assert(!va_reg && !acc_b_reg[0] && !ld_b_reg[0]);
+        assert(!acc_b_reg[0] && !ld_b_reg[0]);
     end
     assert(m_axis_tvalid_reg == (state_reg == ST_OUT));
     if (state_reg == ST_MAC) begin

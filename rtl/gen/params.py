@@ -34,8 +34,8 @@ API
     The fixed latency L stated in the module header: with input offered every clock and the
     output always ready, one frame takes ``H*W*FOLD + L`` cycles from the first input beat to the
     last output beat (last output cycle - first input cycle); for gsum_fc ``H*W + L`` (L = CI + K
-    - 1 + HEAD_EXTRA + HEAD_IN), channel-serial (``fold`` > 1 of a head: SER = 1) ``H*W*CI + L`` (L = K - CI + 1: counted
-    from the first beat taken, with its last channel). A conv
+    - 1 + HEAD_EXTRA + HEAD_SKID + HEAD_FLAGS), channel-serial (``fold`` > 1 of a head: SER = 1) ``H*W*CI + L`` (L = K + HEAD_EXTRA +
+    HEAD_SKID: counted from the first beat taken at the port, by the head's input skid). A conv
     layer: ``W + 6 + POOL + tree_latency(params)``, plus ``ring_latency(params)`` when RING.
 ``tree_latency(params) -> int``
     Register stages inside a conv core's adder trees (adder_tree.v): 1 for the leaf register of
@@ -52,7 +52,7 @@ import numpy as np
 
 from qgp.golden import atomic
 from qgp.golden.thresholds import layer_thresholds, threshold_bits
-from qgp.rtl.gen.plan import HEAD_EXTRA, HEAD_IN, check_fold, serial_head_cycles  # noqa: F401 (serial_head_cycles: API)
+from qgp.rtl.gen.plan import HEAD_EXTRA, HEAD_FLAGS, HEAD_SKID, check_fold, serial_head_cycles  # noqa: F401 (serial_head_cycles: API)
 
 # adder tree pipelining of the conv cores (TREE_REG: a register every this many tree levels,
 # 0 = none); chosen by measurement (docs/INTERFACES.md)
@@ -317,9 +317,10 @@ def layer_latency(module, params):
                 + ring_latency(params))
     if module == "gsum_fc":
         if int(params.get("SER", 0)):
-            # from the first beat taken (with its last channel, CI-1 clocks after it is offered)
-            return int(params["K"]) - int(params["CI"]) + 1 + HEAD_EXTRA
-        return int(params["CI"]) + int(params["K"]) - 1 + HEAD_EXTRA + HEAD_IN
+            # from the first beat taken at the port (by the input skid; the head takes it from
+            # there with its last channel, CI - 1 clocks after it reaches the skid's output)
+            return int(params["K"]) + HEAD_EXTRA + HEAD_SKID
+        return int(params["CI"]) + int(params["K"]) - 1 + HEAD_EXTRA + HEAD_SKID + HEAD_FLAGS
     raise ValueError(f"rtl.gen.params: unknown module {module!r}")
 
 

@@ -43,7 +43,7 @@ API
 Cycles per image (the one owner; rtl.gen.top, impl.fit and qgp_net.json read these):
 ``layer_cycles(layer, fold) -> int``: the cycles per image a layer needs at ``fold``: a conv
     layer H*W*FOLD; the head H*W*CI + K + HEAD_EXTRA channel-serially (fold > 1), else
-    max(H*W, CI + K + HEAD_EXTRA + HEAD_IN) (it accumulates a pixel a clock; its FC and argmax
+    max(H*W, CI + K + HEAD_EXTRA + HEAD_FLAGS) (it accumulates a pixel a clock; its FC and argmax
     overlap the next frame).
 ``cycles_per_image(meta, plan) -> int``: max(H0*W0 of the input, ``"cycles"`` of every layer).
 ``fold_for_cycles(layer, cycles) -> int``: the largest FOLD of a conv layer within ``cycles``.
@@ -137,9 +137,11 @@ def check_fold(layer, fold, name=None):
 # negative value instead of logit 0, so that no argmax input comes from the MAC's adders)
 HEAD_EXTRA = 2
 
-# register stages between the parallel head's (gsum_fc SER = 0) input port and its global sums
-# (the beat, then its flags copied per channel): its latency and its time per frame grow by them
-HEAD_IN = 2
+# gsum_fc's input skid buffer (both modes; its s_axis_tready a register): clocks of latency
+HEAD_SKID = 1
+# the parallel head's (SER = 0) register stage between the skid and the global sums (the beat's
+# flags copied per channel): a clock more of latency and of time per frame
+HEAD_FLAGS = 1
 
 
 def serial_head_cycles(hw, ci, k):
@@ -155,7 +157,7 @@ def layer_cycles(layer, fold):
     if layer["type"] == "gsum_fc":
         if int(fold) > 1:
             return serial_head_cycles(hw, layer["in_channels"], layer["classes"])
-        return max(hw, int(layer["in_channels"]) + int(layer["classes"]) + HEAD_EXTRA + HEAD_IN)
+        return max(hw, int(layer["in_channels"]) + int(layer["classes"]) + HEAD_EXTRA + HEAD_FLAGS)
     return hw * int(fold)
 
 

@@ -68,7 +68,7 @@ async def run_test(dut, idle, backpressure):
     tb.check()
     if idle == "none" and backpressure == "none":
         got = tb.monitor.cycles[0] - tb.source.first_beat_cycle
-        # module header: H*W + CI + K + 1; SER: (H*W-1)*CI + K + 3 from the first beat taken
+        # module header: H*W + CI + K + 1 + HEAD_SKID + HEAD_FLAGS; SER: H*W*CI + K + 2 + HEAD_SKID
         want = hw * (p["CI"] if p["SER"] else 1) + layer_latency("gsum_fc", p)
         assert got == want, f"timing: {got} cycles, expected {want}"
 

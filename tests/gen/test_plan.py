@@ -163,9 +163,9 @@ def test_illegal_fold_raises_naming_fold(tmp_path, shipped):
 def test_cycles_per_image_has_one_owner(tmp_path, shipped):
     """qgp_net.json's cycles per image, its per-layer cycles and the FOLD a cycle budget allows
     all come from rtl.gen.plan; checked against the architecture's definition (conv H*W*FOLD,
-    head H*W*CI + K + HEAD_EXTRA channel-serially else max(H*W, CI + K + HEAD_EXTRA + HEAD_IN), the input
+    head H*W*CI + K + HEAD_EXTRA channel-serially else max(H*W, CI + K + HEAD_EXTRA + HEAD_FLAGS), the input
     frame)."""
-    from qgp.rtl.gen.plan import HEAD_EXTRA, HEAD_IN, fold_for_cycles, layer_cycles, spec_string
+    from qgp.rtl.gen.plan import HEAD_EXTRA, HEAD_FLAGS, fold_for_cycles, layer_cycles, spec_string
     for spec in (None, "conv0:1,conv1:2,conv5:4"):
         plan = folding_plan(shipped, spec)
         info = generate(str(SHIPPED), tmp_path / str(bool(spec)), folding=spec)
@@ -174,7 +174,7 @@ def test_cycles_per_image_has_one_owner(tmp_path, shipped):
             hw = int(L["height"]) * int(L["width"])
             if L["type"] == "gsum_fc":
                 ci, k = int(L["in_channels"]), int(L["classes"])
-                c = hw * ci + k + HEAD_EXTRA if p["fold"] > 1 else max(hw, ci + k + HEAD_EXTRA + HEAD_IN)
+                c = hw * ci + k + HEAD_EXTRA if p["fold"] > 1 else max(hw, ci + k + HEAD_EXTRA + HEAD_FLAGS)
             else:
                 c = hw * int(L["out_channels"]) // p["pe"]
             assert p["cycles"] == li["cycles"] == layer_cycles(L, p["fold"]) == c
