@@ -16,7 +16,7 @@ GATE    ?=# GATE=1: make regress runs the synthesized netlist instead of the RTL
 XILINX  ?=# XILINX=1: make impl adds whole-network synth_xilinx totals
 FREQ    ?=# FREQ=<MHz>: make impl's timing target
 SEEDS   ?=# SEEDS=n: make impl places and routes with n seeds and keeps the fastest
-SPEC    ?= narrow# make compare: a spec in train/configs/compare (narrow: CPU; full: the shipped network, GPU)
+SPEC    ?= narrow-bls# make compare: a spec in train/configs/compare (narrow-bls: CPU, the table of record; full: the shipped network, GPU)
 WORKERS ?= 2# make compare: training processes in parallel (one torch thread each)
 WAVES   ?=# WAVES=1: simulations dump an FST waveform and print its path
 export WAVES

@@ -58,7 +58,7 @@ def compare_line(c: dict) -> str:
     return f"{', '.join(parts)} (mean +- std of {'/'.join(map(str, n))} seeds)"
 
 
-COMPARE_HEAD = ["row", "3x3 convs after layer 0", "accuracy, mean +- std", "seeds", "weight bits",
+COMPARE_HEAD = ["row", "3x3 convs after layer 0", "epochs", "accuracy, mean +- std", "seeds", "weight bits",
                 "RTL, median seed"]
 
 
@@ -73,7 +73,8 @@ def compare_table(c: dict, spec: dict | None = None) -> list:
         rtl = f"{reg['images']} images, {reg['mismatches']} mismatches" if reg else \
             ("no bundle (float)" if r["conv"] == "float" else "not run yet")
         seeds = ", ".join(f"{s['accuracy']:.4f}" for s in r["seeds"])
-        lines.append(f"| {r['name']} | {r.get('note') or r['conv']} | **{r['accuracy']:.4f} +- {r['accuracy_std']:.4f}** "
+        lines.append(f"| {r['name']} | {r.get('note') or r['conv']} | {r['epochs']} "
+                     f"| **{r['accuracy']:.4f} +- {r['accuracy_std']:.4f}** "
                      f"| {seeds} | {r['weight_bits']:,} | {rtl} |")
     for row in (spec or {}).get("rows", []):
         if row["name"] not in done:

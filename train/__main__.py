@@ -54,9 +54,9 @@ def main(argv=None):
     c = sub.add_parser("compare", help="the paper's experiment: train, export, evaluate and regress every row "
                        "of a compare spec -> models/compare/compare.json (resumable; rows done are skipped)",
                        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    c.add_argument("--spec", default="narrow", help="spec name in train/configs/compare or a JSON path "
-                   "(narrow: the CPU experiment on a narrow network of the shipped depth; full: the shipped "
-                   "network's 20-epoch recipe, for a GPU)")
+    c.add_argument("--spec", default="narrow-bls", help="spec name in train/configs/compare or a JSON path "
+                   "(narrow-bls: the CPU experiment of record on a narrow network of the shipped depth; full: "
+                   "the shipped network's 20-epoch recipe, for a GPU)")
     c.add_argument("--rows", default=None, help="comma-separated rows to do (default: all)")
     c.add_argument("--out", default="models/compare", help="bundles and compare.json")
     c.add_argument("--runs", default="runs/compare", help="training run directories (checkpoints)")
