@@ -5,7 +5,7 @@
 // tlast held until tready), the state after reset, frame shape (F-window frames in, tlast on the
 // last: F pixels out, one tlast on the F-th), and no pixel created or lost: pixels out never
 // exceed windows in, windows in - pixels out <= 3 + DLAT (stage 1, stage 2, output register and
-// the DLAT register stages of the core's datapath; tasks DLAT = 0 and DLAT = 2) and
+// the DLAT register stages of the core's datapath; tasks DLAT = 0 and DLAT = 2 with 2 enable copies) and
 // DRAIN quiet cycles (no window offered, output ready) empty the pipeline.
 `default_nettype none
 module f_conv_pipe #(
@@ -15,6 +15,7 @@ module f_conv_pipe #(
     parameter ABITS = 2,
     parameter F = 3,
     parameter DLAT = 0,
+    parameter EN_COPIES = 1,
     parameter FW = (CO / PE > 1) ? $clog2(CO / PE) : 1
 ) (
     input wire                clk,
@@ -31,7 +32,7 @@ wire [CO*ABITS-1:0] m_tdata;
 wire [FW-1:0]       fold, s1_fold;
 wire [PE*ACC_W-1:0] s1_acc;
 
-conv_pipe #(.CO(CO), .PE(PE), .ACC_W(ACC_W), .ABITS(ABITS), .DLAT(DLAT)) dut (
+conv_pipe #(.CO(CO), .PE(PE), .ACC_W(ACC_W), .ABITS(ABITS), .DLAT(DLAT), .EN_COPIES(EN_COPIES)) dut (
     .clk(clk), .rst(rst),
     .s_axis_tvalid(s_tvalid), .s_axis_tready(s_tready), .s_axis_tlast(s_tlast),
     .fold(fold), .acc_lane(acc_lane), .s1_acc(s1_acc), .s1_fold(s1_fold), .y_lane(y_lane),

@@ -38,7 +38,7 @@ JOBS = [
     ("window3x3", "bmc", "AXIS rules, reset state, frame shape (4x2), no window created/lost (in - out <= W+2, drains after tlast)"),
     ("window3x3_cols", "bmc", "AXIS rules, reset state, frame shape (4x2) and no window created/lost counted on win beats (in - out <= W+2, drains), tlast only on a win beat"),
     ("conv_pipe", "bmc", "AXIS rules, reset state, frame shape (F=3), no pixel created/lost (in - out <= 3, drains), FOLD=2"),
-    ("conv_pipe", "bmc_dlat2", "the same with DLAT=2 datapath register stages (in - out <= 5)"),
+    ("conv_pipe", "bmc_dlat2", "the same with DLAT=2 datapath register stages (in - out <= 5), EN_COPIES=2"),
 ]
 
 # why each BMC depth suffices (printed under the table)

@@ -15,12 +15,15 @@
 //              2 <= k < LV and (LV - k) % R == 0 (the last R levels, the R before them, ...;
 //              the leaves, the wide first level and the final sum are never registered here:
 //              the caller registers the sum).
+//   EN_W       copies of the enable (en[EN_W-1:0]): node n of a level and its leaf registers load
+//              with en[n % EN_W] (all copies equal: a caller's replicated enable, so that no
+//              single net enables every register of the tree) (default 1)
 //   LEAF_REG   1: the leaves are registered before level 1 (a core whose leaves come from a
 //              ROM word and a multiplexer or multiplier: that path ends here) (default 0).
 //              LAT = LEAF_REG + ((REG_EVERY > 0 && LV > 2) ? (LV - 2) / REG_EVERY : 0)
 //              register stages (rtl/gen/params.py: tree_latency).
 // Ports:
-//   clk; en (all tree registers load when en = 1, hold otherwise); leaf[N*IW-1:0] (leaf j at
+//   clk; en[EN_W-1:0] (all tree registers load when en = 1, hold otherwise); leaf[N*IW-1:0] (leaf j at
 //   [j*IW +: IW]); sum[OW-1:0] = the sum of the leaves presented LAT enabled cycles earlier.
 //   No reset: the registers only carry data; the caller's valid bits travel alongside.
 `timescale 1ns / 1ps
@@ -30,11 +33,12 @@ module adder_tree #(
     parameter IW = 5,
     parameter OW = 7,
     parameter REG_EVERY = 0,
-    parameter LEAF_REG = 0
+    parameter LEAF_REG = 0,
+    parameter EN_W = 1
 ) (
     /* verilator lint_off UNUSEDSIGNAL */  // no register stage (REG_EVERY 0, LEAF_REG 0, a shallow tree)
     input  wire          clk,
-    input  wire          en,
+    input  wire [EN_W-1:0] en,
     /* verilator lint_on UNUSEDSIGNAL */
     /* verilator lint_off UNUSEDSIGNAL */  // IW > OW: the high bits of each leaf (mod 2^OW)
     input  wire [N*IW-1:0] leaf,
@@ -53,6 +57,9 @@ generate
     end
     if (OW < 1) begin : g_check_ow_must_be_at_least_1
         OW_must_be_at_least_1 OW_must_be_at_least_1();
+    end
+    if (EN_W < 1) begin : g_check_en_w_must_be_at_least_1
+        EN_W_must_be_at_least_1 EN_W_must_be_at_least_1();
     end
     if (REG_EVERY < 0) begin : g_check_reg_every_must_not_be_negative
         REG_EVERY_must_not_be_negative REG_EVERY_must_not_be_negative();
@@ -105,7 +112,7 @@ generate
                 if (LEAF_REG != 0) begin : g_lreg
                     reg [lw(0)-1:0] lq = {lw(0){1'b0}}, rq = {lw(0){1'b0}};
                     always @(posedge clk) begin
-                        if (en) begin
+                        if (en[gn % EN_W]) begin
                             lq <= lv;
                             rq <= rv;
                         end
@@ -131,7 +138,7 @@ generate
                 && ((LV - gk) % (REG_EVERY > 0 ? REG_EVERY : 1)) == 0) begin : g_reg
                 reg [lw(gk)-1:0] rg = {lw(gk){1'b0}};
                 always @(posedge clk) begin
-                    if (en) begin
+                    if (en[gn % EN_W]) begin
                         rg <= s;
                     end
                 end
@@ -147,7 +154,7 @@ generate
         if (LEAF_REG != 0) begin : g_lreg
             reg [lw(0)-1:0] vq = {lw(0){1'b0}};
             always @(posedge clk) begin
-                if (en) begin
+                if (en[0]) begin
                     vq <= leaf[0 +: lw(0)];
                 end
             end

@@ -15,6 +15,7 @@
 //   ABITS     output activation bits (default 4)
 //   TREE_REG  adder tree pipelining: a register every TREE_REG levels (adder_tree REG_EVERY;
 //             0 = none) (default 0)
+//   EN_COPIES copies of the pipeline enable (conv_pipe EN_COPIES) (default 1)
 //   WVEC      FOLD == 1: the weights as a constant, CO*CI*9*WBITS bits: channel o at
 //             [o*CI*9*WBITS +: CI*9*WBITS], weight (i, t) within at [(i*9+t)*WBITS +: WBITS]
 //   W_FILE    FOLD > 1: $readmemh file, FOLD words of PE*CI*9*WBITS bits: word f, lane p at
@@ -52,6 +53,7 @@ module conv_dense #(
     parameter PE = 4,
     parameter ABITS = 4,
     parameter TREE_REG = 0,
+    parameter EN_COPIES = 1,
     parameter [CO*CI*9*WBITS-1:0] WVEC = 0,
     parameter W_FILE = "",
     parameter [CO*(((1<<ABITS)-1)*TH_W+1)-1:0] TH_VEC = 0,
@@ -148,18 +150,22 @@ endfunction
 // fold counter, pipeline registers and output assembly (conv_pipe)
 /* verilator lint_off UNUSEDSIGNAL */  // the ROMs' addresses; FOLD == 1: no ROM
 wire [FW-1:0]       fold, s1_fold, th_addr, rom_addr;
-wire                rom_load;
+wire                rom_ce, th_ce;
+wire [EN_COPIES-1:0] rom_load;
 /* verilator lint_on UNUSEDSIGNAL */
+/* verilator lint_off UNUSEDSIGNAL */  // the master enable: the copies drive this core
 wire                en;
+/* verilator lint_on UNUSEDSIGNAL */
+wire [EN_COPIES-1:0] en_rep;
 wire [PE*ACC_W-1:0] s1_acc;
 wire [PE*ACC_W-1:0] acc_lane;
 wire [PE*ABITS-1:0] y_lane;
 conv_pipe #(.CO(CO), .PE(PE), .ACC_W(ACC_W), .ABITS(ABITS), .DLAT(TLAT), .FW(FW),
-            .PREFETCH((FOLD > 1) ? 1 : 0)) pipe (
+            .PREFETCH((FOLD > 1) ? 1 : 0), .EN_COPIES(EN_COPIES)) pipe (
     .clk(clk), .rst(rst),
     .s_axis_tvalid(s_axis_tvalid), .s_axis_tready(s_axis_tready), .s_axis_tlast(s_axis_tlast),
-    .fold(fold), .en(en), .acc_lane(acc_lane), .s1_acc(s1_acc), .s1_fold(s1_fold),
-    .th_addr(th_addr), .rom_addr(rom_addr), .rom_load(rom_load),
+    .fold(fold), .en(en), .en_rep(en_rep), .acc_lane(acc_lane), .s1_acc(s1_acc), .s1_fold(s1_fold),
+    .th_addr(th_addr), .th_ce(th_ce), .rom_addr(rom_addr), .rom_ce(rom_ce), .rom_load(rom_load),
     .y_lane(y_lane),
     .m_axis_tdata(m_axis_tdata), .m_axis_tvalid(m_axis_tvalid), .m_axis_tready(m_axis_tready),
     .m_axis_tlast(m_axis_tlast)
@@ -206,12 +212,12 @@ generate
         // (conv_pipe th_addr, loaded with en; TLAT = 0: through one register)
         wire [PE*NW*WBITS-1:0] w_word;
         rom_sync #(.W(PE*NW*WBITS), .DEPTH(FOLD), .AW(FW), .FILE(W_FILE), .STYLE(ROM_STYLE),
-                   .OUTREG(1)) w_rom (
-            .clk(clk), .addr(rom_addr), .load(rom_load), .q(w_word)
+                   .OUTREG(1), .LOADS(EN_COPIES)) w_rom (
+            .clk(clk), .addr(rom_addr), .ce(rom_ce), .load(rom_load), .q(w_word)
         );
         rom_sync #(.W(PE*QW), .DEPTH(FOLD), .AW(FW), .FILE(TH_FILE), .STYLE(ROM_STYLE),
-                   .OUTREG((TLAT > 0) ? 1 : 0)) th_rom (
-            .clk(clk), .addr(th_addr), .load(en), .q(th_word)
+                   .OUTREG((TLAT > 0) ? 1 : 0), .LOADS(EN_COPIES)) th_rom (
+            .clk(clk), .addr(th_addr), .ce(th_ce), .load(en_rep), .q(th_word)
         );
         // products without multipliers: w*x = sum_j w[j]*(x << j), the sign bit j = WBITS-1
         // weighing -2^j (two's complement): one AND per weight bit and an adder tree per product;
@@ -240,8 +246,9 @@ generate
         end
     end
     for (gp = 0; gp < PE; gp = gp + 1) begin : g_tree
-        adder_tree #(.N(NL), .IW(LW), .OW(ACC_W), .REG_EVERY(TREE_REG), .LEAF_REG(LREG)) tree (
-            .clk(clk), .en(en), .leaf(leaf[gp*NL*LW +: NL*LW]), .sum(acc_lane[gp*ACC_W +: ACC_W])
+        adder_tree #(.N(NL), .IW(LW), .OW(ACC_W), .REG_EVERY(TREE_REG), .LEAF_REG(LREG),
+                     .EN_W(EN_COPIES)) tree (
+            .clk(clk), .en(en_rep), .leaf(leaf[gp*NL*LW +: NL*LW]), .sum(acc_lane[gp*ACC_W +: ACC_W])
         );
         requant #(.ACC_W(ACC_W), .TH_W(TH_W), .ABITS(ABITS)) rq (
             .acc(s1_acc[gp*ACC_W +: ACC_W]),

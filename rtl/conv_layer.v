@@ -23,6 +23,7 @@
 //               conv_qgp_ring instead of window3x3 -> conv_qgp; FOLD > 1, rtl/gen/params.py
 //               chooses FOLD >= 3, PE <= 4) (default 0)
 //   TREE_REG    adder tree pipelining of the core: a register every TREE_REG levels (0: none)
+//   EN_COPIES   copies of the core's pipeline enable (conv_pipe EN_COPIES) (default 1)
 //   TS_VEC / TS_FILE (QGP, FOLD 1 / > 1), WVEC / W_FILE (dense), TH_VEC / TH_FILE   weights and
 //               requant thresholds (docs/INTERFACES.md), written by rtl/gen/params.py
 // Ports:
@@ -54,6 +55,7 @@ module conv_layer #(
     parameter FIFO_DEPTH = 2,
     parameter TH_W = (DENSE != 0) ? ACC_W + 1 : ACC_W + 2,
     parameter TREE_REG = 0,
+    parameter EN_COPIES = 1,
     parameter [CO*CI*5-1:0] TS_VEC = 0,
     parameter TS_FILE = "",
     parameter [CO*CI*9*WBITS-1:0] WVEC = 0,
@@ -119,7 +121,7 @@ generate
         if (DENSE != 0) begin : g_dense
             conv_dense #(
                 .CI(CI), .CO(CO), .IN_BITS(IN_BITS), .WBITS(WBITS), .ACC_W(ACC_W), .TH_W(TH_W),
-                .PE(PE), .ABITS(ABITS), .TREE_REG(TREE_REG),
+                .PE(PE), .ABITS(ABITS), .TREE_REG(TREE_REG), .EN_COPIES(EN_COPIES),
                 .WVEC(WVEC), .W_FILE(W_FILE), .TH_VEC(TH_VEC), .TH_FILE(TH_FILE),
                 .ROM_STYLE(ROM_STYLE)
             ) conv (
@@ -132,7 +134,7 @@ generate
         end else begin : g_qgp
             conv_qgp #(
                 .CI(CI), .CO(CO), .BITS(IN_BITS), .ACC_W(ACC_W), .TH_W(TH_W), .PE(PE),
-                .ABITS(ABITS), .TREE_REG(TREE_REG),
+                .ABITS(ABITS), .TREE_REG(TREE_REG), .EN_COPIES(EN_COPIES),
                 .TS_VEC(TS_VEC), .TS_FILE(TS_FILE), .TH_VEC(TH_VEC), .TH_FILE(TH_FILE),
                 .ROM_STYLE(ROM_STYLE)
             ) conv (
@@ -159,7 +161,7 @@ generate
         );
         conv_qgp_ring #(
             .CI(CI), .CO(CO), .BITS(IN_BITS), .ACC_W(ACC_W), .TH_W(TH_W), .PE(PE),
-            .ABITS(ABITS), .TREE_REG(TREE_REG), .TS_FILE(TS_FILE), .TH_FILE(TH_FILE),
+            .ABITS(ABITS), .TREE_REG(TREE_REG), .EN_COPIES(EN_COPIES), .TS_FILE(TS_FILE), .TH_FILE(TH_FILE),
             .ROM_STYLE(ROM_STYLE)
         ) conv (
             .clk(clk), .rst(rst),

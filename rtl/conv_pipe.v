@@ -12,26 +12,36 @@
 //   ACC_W   accumulator width (signed)
 //   ABITS   output activation bits
 //   DLAT    register stages inside the core's stage 0 -> 1 datapath (default 0)
-//   PREFETCH 1: the core reads its weight ROM through two registers (rom_addr, rom_load), and
-//           the cycle after reset primes them: no window is taken in it (default 0)
+//   PREFETCH 1: the core reads its weight ROM through two registers (rom_addr, rom_ce,
+//           rom_load), and the cycle after reset primes them: no window is taken in it
+//           (default 0)
+//   EN_COPIES copies of the enable (en_rep), each from its own copy of the output register's
+//           valid bit, for the core's wide registers (adder trees, ROM words) and this block's
+//           (stage 1 and 2 data, output assembly and register), so that no single net enables
+//           them all (default 1)
 // Ports:
 //   clk, rst (synchronous, active high)
 //   s_axis_tvalid, s_axis_tready, s_axis_tlast   window handshake (tdata stays with the core)
 //   fold    [FW-1:0] fold index of the window on s_axis
-//   rom_addr [FW-1:0] PREFETCH: the address of a weight ROM read through two registers: the
-//           fold after the one fold takes at the next clock edge (0 in reset), so that the ROM's
-//           word (first register) is always the next fold's; rom_load: the second register
-//           loads it (the cycle after reset, and every cycle the fold advances), so that it
-//           always holds fold's word: no block RAM output in the tap / weight path
-//   en      the whole pipeline advances (datapath registers load) when 1
+//   rom_addr [FW-1:0], rom_ce PREFETCH: the address and read enable of a weight ROM read
+//           through two registers: rom_addr is a register (0 in reset) holding the fold after
+//           the next one, read when the fold advances (rom_ce; and in reset and the priming
+//           cycle: words 0 and 1), so that the ROM's word (first register) is always the next
+//           fold's; rom_load[EN_COPIES-1:0]: the second register loads it (the cycle after
+//           reset, and every cycle the fold advances; a copy per slice of the word), so that it
+//           always holds fold's word: no block RAM output in the tap / weight path, and no
+//           enable logic in front of the block RAM's address
+//   en      the whole pipeline advances (datapath registers load) when 1; en_rep
+//           [EN_COPIES-1:0] the same, copies
 //   acc_lane[PE*ACC_W-1:0] in: stage 1 datapath result for fold
 //   s1_acc  [PE*ACC_W-1:0], s1_fold [FW-1:0] out: stage 1 registers (the requant inputs)
-//   th_addr [FW-1:0] the address of a core's threshold ROM (0 in reset). DLAT > 0: the value
-//           the fold of the beat leaving the datapath (the one stage 1 loads at the next en)
-//           takes at the next clock edge, for a read through two registers (the ROM's word,
-//           then a register loaded with en that holds s1_fold's word: no block RAM output in
-//           the requant path, no added latency); DLAT = 0: the value s1_fold takes at the next
-//           clock edge, for a read through one register (its word then belongs to s1_fold)
+//   th_addr [FW-1:0], th_ce the address (a register) and read enable (en) of a core's
+//           threshold ROM. DLAT > 0: the fold of the beat entering the datapath's last stage
+//           (the one that leaves it at the next en), for a read through two registers (the
+//           ROM's word, then a register loaded with en that holds s1_fold's word: no block RAM
+//           output in the requant path, no added latency); DLAT = 0: the fold of the beat
+//           entering stage 1 at the next en, for a read through one register (its word then
+//           belongs to s1_fold)
 //   y_lane  [PE*ABITS-1:0] in: stage 2 datapath result
 //   m_axis_tdata[CO*ABITS-1:0], m_axis_tvalid, m_axis_tready, m_axis_tlast   output pixels
 // Timing: a window is held for FOLD cycles (s_axis_tready only on the last fold). The pipeline
@@ -48,6 +58,7 @@ module conv_pipe #(
     parameter ABITS = 4,
     parameter DLAT = 0,
     parameter PREFETCH = 0,
+    parameter EN_COPIES = 1,
     parameter FW = (CO / PE > 1) ? $clog2(CO / PE) : 1
 ) (
     input  wire                   clk,
@@ -57,12 +68,15 @@ module conv_pipe #(
     input  wire                   s_axis_tlast,
     output wire [FW-1:0]          fold,
     output wire [FW-1:0]          rom_addr,
-    output wire                   rom_load,
+    output wire                   rom_ce,
+    output wire [EN_COPIES-1:0]   rom_load,
     output wire                   en,
+    output wire [EN_COPIES-1:0]   en_rep,
     input  wire [PE*ACC_W-1:0]    acc_lane,
     output wire [PE*ACC_W-1:0]    s1_acc,
     output wire [FW-1:0]          s1_fold,
     output wire [FW-1:0]          th_addr,
+    output wire                   th_ce,
     input  wire [PE*ABITS-1:0]    y_lane,
     output wire [CO*ABITS-1:0]    m_axis_tdata,
     output wire                   m_axis_tvalid,
@@ -88,6 +102,9 @@ generate
     if (ABITS < 1) begin : g_check_abits_must_be_at_least_1
         ABITS_must_be_at_least_1 ABITS_must_be_at_least_1();
     end
+    if (EN_COPIES < 1) begin : g_check_en_copies_must_be_at_least_1
+        EN_COPIES_must_be_at_least_1 EN_COPIES_must_be_at_least_1();
+    end
     if (DLAT < 0) begin : g_check_dlat_must_not_be_negative
         DLAT_must_not_be_negative DLAT_must_not_be_negative();
     end
@@ -99,6 +116,8 @@ endgenerate
 localparam FOLD = CO / PE;
 localparam [31:0] FLAST_32 = FOLD - 1;
 localparam [FW-1:0] FLAST = FLAST_32[FW-1:0];
+localparam [31:0] FIRST_RA_32 = (FOLD > 1) ? 1 : 0;
+localparam [FW-1:0] FIRST_RA = FIRST_RA_32[FW-1:0];   // rom_addr in the priming cycle
 
 // the fold after f (FOLD - 1 -> 0)
 function [FW-1:0] fold_after;
@@ -116,7 +135,7 @@ wire in_valid = s_axis_tvalid && !prime;
 // stage 0: fold counter
 reg [FW-1:0] fold_reg = {FW{1'b0}}, fold_next;
 // stage 1: accumulators
-reg [PE*ACC_W-1:0] s1_acc_reg = {PE*ACC_W{1'b0}}, s1_acc_next;
+reg [PE*ACC_W-1:0] s1_acc_reg = {PE*ACC_W{1'b0}};
 reg [FW-1:0]       s1_fold_reg = {FW{1'b0}}, s1_fold_next;
 reg                s1_valid_reg = 1'b0, s1_valid_next;
 reg                s1_last_reg = 1'b0, s1_last_next;
@@ -129,14 +148,22 @@ reg                s2_last_reg = 1'b0;
 // fold result is shifted in at the top, so no per-fold decoder and no multiplexer per bit),
 // then the whole pixel with fold FOLD-1's lanes on top
 localparam AW = (FOLD > 1) ? (FOLD - 1) * PE * ABITS : 1;
-reg [AW-1:0]        asm_reg = {AW{1'b0}}, asm_next;
+reg [AW-1:0]        asm_reg = {AW{1'b0}};
+/* verilator lint_off UNUSEDSIGNAL */  // FOLD == 1: no assembly
 wire [AW-1:0]       asm_shift;
+/* verilator lint_on UNUSEDSIGNAL */
 wire [CO*ABITS-1:0] beat;
-reg [CO*ABITS-1:0] m_axis_tdata_reg = {CO*ABITS{1'b0}}, m_axis_tdata_next;
+reg [CO*ABITS-1:0] m_axis_tdata_reg = {CO*ABITS{1'b0}};
 reg                m_axis_tvalid_reg = 1'b0, m_axis_tvalid_next;
 reg                m_axis_tlast_reg = 1'b0, m_axis_tlast_next;
 
 assign en = !m_axis_tvalid_reg || m_axis_tready;
+// the enable's copies: each from its own copy of m_axis_tvalid_reg (keep: not merged into one)
+(* keep *) reg [EN_COPIES-1:0] mv_rep = {EN_COPIES{1'b0}};
+assign en_rep = ~mv_rep | {EN_COPIES{m_axis_tready}};
+// copies of "stage 2 holds a window's last fold" (s2_valid_reg && s2_fold_reg == FLAST): the
+// output register's load, a copy per share of it
+(* keep *) reg [EN_COPIES-1:0] os_rep = {EN_COPIES{1'b0}};
 
 // valid, last and fold index of the beat leaving the datapath (DLAT enabled cycles after it
 // entered at stage 0)
@@ -168,13 +195,12 @@ generate
         assign d_valid = v_dly[DLAT-1];
         assign d_last = l_dly[DLAT-1];
         assign d_fold = f_dly[(DLAT-1)*FW +: FW];
-        wire [FW-1:0] d_fold_in = (DLAT == 1) ? fold_reg : f_dly[((DLAT > 1) ? DLAT-2 : 0)*FW +: FW];
-        assign th_addr = rst ? {FW{1'b0}} : (en ? d_fold_in : d_fold);
+        assign th_addr = (DLAT == 1) ? fold_reg : f_dly[((DLAT > 1) ? DLAT-2 : 0)*FW +: FW];
     end else begin : g_nodly
         assign d_valid = in_valid;
         assign d_last = s_axis_tlast;
         assign d_fold = fold_reg;
-        assign th_addr = rst ? {FW{1'b0}} : s1_fold_next;
+        assign th_addr = fold_reg;
     end
     if (FOLD == 1) begin : g_asm1
         assign asm_shift = asm_reg;                           // nothing to collect
@@ -190,28 +216,74 @@ endgenerate
 
 assign s_axis_tready = en && (fold_reg == FLAST) && !prime;
 assign fold = fold_reg;
-assign rom_addr = rst ? {FW{1'b0}} : fold_after(fold_next);
-assign rom_load = prime || (en && in_valid);
+// rom_addr: words 0 (read in reset) and 1 (in the priming cycle), then the fold after the next
+reg [FW-1:0] ra_reg = {FW{1'b0}};
+assign rom_addr = rst ? {FW{1'b0}} : ra_reg;
+assign rom_ce = rst || prime || (en && in_valid);
+assign rom_load = {EN_COPIES{prime}} | (en_rep & {EN_COPIES{in_valid}});
+assign th_ce = en;
 assign s1_acc = s1_acc_reg;
 assign s1_fold = s1_fold_reg;
 assign m_axis_tdata = m_axis_tdata_reg;
 assign m_axis_tvalid = m_axis_tvalid_reg;
 assign m_axis_tlast = m_axis_tlast_reg;
 
+// the wide data registers, a lane (of stage 1 / 2) or a fold's PE*ABITS bits (of the assembly
+// and the output) per enable copy in turn. They load on every enabled clock: stage 1 and 2 whatever their valid bits, the assembly shifts
+// on bubbles too (the folds of a window are consecutive enabled clocks, so at its last fold the
+// assembly holds its folds 0 .. FOLD-2 in order); the output register's chunk takes the beat
+// when stage 2 holds a window's last fold (os_rep)
+genvar gl;
+generate
+    for (gl = 0; gl < PE; gl = gl + 1) begin : g_lane
+        always @(posedge clk) begin
+            if (en_rep[gl % EN_COPIES]) begin
+                s1_acc_reg[gl*ACC_W +: ACC_W] <= acc_lane[gl*ACC_W +: ACC_W];
+                s2_y_reg[gl*ABITS +: ABITS] <= y_lane[gl*ABITS +: ABITS];
+            end
+            if (rst) begin
+                s1_acc_reg[gl*ACC_W +: ACC_W] <= {ACC_W{1'b0}};
+                s2_y_reg[gl*ABITS +: ABITS] <= {ABITS{1'b0}};
+            end
+        end
+    end
+    for (gl = 0; gl < FOLD; gl = gl + 1) begin : g_out
+        always @(posedge clk) begin
+            if (en_rep[gl % EN_COPIES] && os_rep[gl % EN_COPIES]) begin
+                m_axis_tdata_reg[gl*PE*ABITS +: PE*ABITS] <= beat[gl*PE*ABITS +: PE*ABITS];
+            end
+            if (rst) begin
+                m_axis_tdata_reg[gl*PE*ABITS +: PE*ABITS] <= {PE*ABITS{1'b0}};
+            end
+        end
+        if (gl < FOLD - 1) begin : g_asm
+            always @(posedge clk) begin
+                if (en_rep[gl % EN_COPIES]) begin
+                    asm_reg[gl*PE*ABITS +: PE*ABITS] <= asm_shift[gl*PE*ABITS +: PE*ABITS];
+                end
+                if (rst) begin
+                    asm_reg[gl*PE*ABITS +: PE*ABITS] <= {PE*ABITS{1'b0}};
+                end
+            end
+        end
+    end
+    if (FOLD == 1) begin : g_noasm
+        always @(posedge clk) begin
+            asm_reg <= {AW{1'b0}};
+        end
+    end
+endgenerate
+
 always @* begin
     fold_next = fold_reg;
-    s1_acc_next = s1_acc_reg;
     s1_fold_next = s1_fold_reg;
     s1_valid_next = s1_valid_reg;
     s1_last_next = s1_last_reg;
-    asm_next = asm_reg;
-    m_axis_tdata_next = m_axis_tdata_reg;
     m_axis_tvalid_next = m_axis_tvalid_reg;
     m_axis_tlast_next = m_axis_tlast_reg;
     if (en) begin
         // stage 0 -> 1
         s1_valid_next = d_valid;
-        s1_acc_next = acc_lane;
         s1_fold_next = d_fold;
         s1_last_next = d_last;
         if (in_valid) begin
@@ -219,15 +291,9 @@ always @* begin
         end
         // stage 2 -> output
         m_axis_tvalid_next = 1'b0;
-        if (s2_valid_reg) begin
-            // the folds of a window arrive in order 0 .. FOLD-1 (fold f's lanes are channels
-            // f*PE ..); the shift at the last fold is overwritten by the next pixel's folds
-            asm_next = asm_shift;
-            if (s2_fold_reg == FLAST) begin
-                m_axis_tdata_next = beat;
-                m_axis_tvalid_next = 1'b1;
-                m_axis_tlast_next = s2_last_reg;
-            end
+        if (s2_valid_reg && s2_fold_reg == FLAST) begin
+            m_axis_tvalid_next = 1'b1;
+            m_axis_tlast_next = s2_last_reg;
         end
     end
 end
@@ -235,32 +301,32 @@ end
 always @(posedge clk) begin
     prime_reg <= rst;
     fold_reg <= fold_next;
-    s1_acc_reg <= s1_acc_next;
     s1_fold_reg <= s1_fold_next;
     s1_valid_reg <= s1_valid_next;
     s1_last_reg <= s1_last_next;
     if (en) begin
-        s2_y_reg <= y_lane;
         s2_fold_reg <= s1_fold_reg;
         s2_valid_reg <= s1_valid_reg;
         s2_last_reg <= s1_last_reg;
     end
-    asm_reg <= asm_next;
-    m_axis_tdata_reg <= m_axis_tdata_next;
+    mv_rep <= {EN_COPIES{m_axis_tvalid_next}};
+    if (en) begin
+        os_rep <= {EN_COPIES{s1_valid_reg && (s1_fold_reg == FLAST)}};
+    end
+    ra_reg <= fold_after(fold_after(fold_next));
     m_axis_tvalid_reg <= m_axis_tvalid_next;
     m_axis_tlast_reg <= m_axis_tlast_next;
     if (rst) begin
         fold_reg <= {FW{1'b0}};
-        s1_acc_reg <= {PE*ACC_W{1'b0}};
         s1_fold_reg <= {FW{1'b0}};
         s1_valid_reg <= 1'b0;
         s1_last_reg <= 1'b0;
-        s2_y_reg <= {PE*ABITS{1'b0}};
         s2_fold_reg <= {FW{1'b0}};
         s2_valid_reg <= 1'b0;
         s2_last_reg <= 1'b0;
-        asm_reg <= {AW{1'b0}};
-        m_axis_tdata_reg <= {CO*ABITS{1'b0}};
+        mv_rep <= {EN_COPIES{1'b0}};
+        os_rep <= {EN_COPIES{1'b0}};
+        ra_reg <= FIRST_RA;
         m_axis_tvalid_reg <= 1'b0;
         m_axis_tlast_reg <= 1'b0;
     end

@@ -18,6 +18,7 @@
 //   ABITS     output activation bits (default 4)
 //   TREE_REG  adder tree pipelining: a register every TREE_REG levels (adder_tree REG_EVERY;
 //             0 = none) (default 0)
+//   EN_COPIES copies of the pipeline enable (conv_pipe EN_COPIES) (default 1)
 //   TS_VEC    FOLD == 1: the taps and signs as a constant, CO*CI*5 bits: channel o at
 //             [o*CI*5 +: CI*5], its input channel i at [i*5 +: 5] = {sign, tap}
 //   TS_FILE   FOLD > 1: $readmemh file, FOLD words of PE*CI*5 bits: word f, lane p at
@@ -64,6 +65,7 @@ module conv_qgp #(
     parameter PE = 4,
     parameter ABITS = 4,
     parameter TREE_REG = 0,
+    parameter EN_COPIES = 1,
     parameter [CO*CI*5-1:0] TS_VEC = 0,
     parameter TS_FILE = "",
     parameter [CO*(((1<<ABITS)-1)*TH_W+1)-1:0] TH_VEC = 0,
@@ -92,7 +94,7 @@ wire [PE*CI*5-1:0]  ts_word;
 /* verilator lint_on UNUSEDSIGNAL */
 wire [PE*CI*TW-1:0] term;          // lane p, input channel i at [(p*CI + i)*TW +: TW]
 conv_qgp_core #(.CI(CI), .CO(CO), .BITS(BITS), .ACC_W(ACC_W), .TH_W(TH_W), .PE(PE),
-                .ABITS(ABITS), .TREE_REG(TREE_REG), .TS_VEC(TS_VEC), .TS_FILE(TS_FILE),
+                .ABITS(ABITS), .TREE_REG(TREE_REG), .EN_COPIES(EN_COPIES), .TS_VEC(TS_VEC), .TS_FILE(TS_FILE),
                 .TH_VEC(TH_VEC), .TH_FILE(TH_FILE), .ROM_STYLE(ROM_STYLE)) core (
     .clk(clk), .rst(rst),
     .s_axis_tvalid(s_axis_tvalid), .s_axis_tready(s_axis_tready), .s_axis_tlast(s_axis_tlast),

@@ -4,7 +4,7 @@
 // multiplexers; conv_qgp_ring: per-lane tap memories) turns the fold's tap / sign word into the
 // lanes' signed terms.
 //
-// Parameters: CI, CO, BITS, ACC_W, TH_W, PE, ABITS, TREE_REG, TS_VEC, TS_FILE, TH_VEC, TH_FILE,
+// Parameters: CI, CO, BITS, ACC_W, TH_W, PE, ABITS, TREE_REG, EN_COPIES, TS_VEC, TS_FILE, TH_VEC, TH_FILE,
 //   ROM_STYLE as conv_qgp (TS_FILE's tap fields are the front end's: conv_qgp_ring's are {kx, ky})
 // Ports:
 //   clk, rst (synchronous, active high)
@@ -25,6 +25,7 @@ module conv_qgp_core #(
     parameter PE = 4,
     parameter ABITS = 4,
     parameter TREE_REG = 0,
+    parameter EN_COPIES = 1,
     parameter [CO*CI*5-1:0] TS_VEC = 0,
     parameter TS_FILE = "",
     parameter [CO*(((1<<ABITS)-1)*TH_W+1)-1:0] TH_VEC = 0,
@@ -98,18 +99,22 @@ localparam TLAT = LREG + ((TREE_REG > 0 && LV > 2) ? (LV - 2) / TREE_REG : 0);
 // fold counter, pipeline registers and output assembly (conv_pipe)
 /* verilator lint_off UNUSEDSIGNAL */  // the ROMs' addresses; FOLD == 1: no ROM
 wire [FW-1:0]       fold, s1_fold, th_addr, rom_addr;
-wire                rom_load;
+wire                rom_ce, th_ce;
+wire [EN_COPIES-1:0] rom_load;
 /* verilator lint_on UNUSEDSIGNAL */
+/* verilator lint_off UNUSEDSIGNAL */  // the master enable: the copies drive this core
 wire                en;
+/* verilator lint_on UNUSEDSIGNAL */
+wire [EN_COPIES-1:0] en_rep;
 wire [PE*SW-1:0]    s1_acc;
 wire [PE*SW-1:0]    acc_lane;
 wire [PE*ABITS-1:0] y_lane;
 conv_pipe #(.CO(CO), .PE(PE), .ACC_W(SW), .ABITS(ABITS), .DLAT(TLAT), .FW(FW),
-            .PREFETCH((FOLD > 1) ? 1 : 0)) pipe (
+            .PREFETCH((FOLD > 1) ? 1 : 0), .EN_COPIES(EN_COPIES)) pipe (
     .clk(clk), .rst(rst),
     .s_axis_tvalid(s_axis_tvalid), .s_axis_tready(s_axis_tready), .s_axis_tlast(s_axis_tlast),
-    .fold(fold), .en(en), .acc_lane(acc_lane), .s1_acc(s1_acc), .s1_fold(s1_fold),
-    .th_addr(th_addr), .rom_addr(rom_addr), .rom_load(rom_load),
+    .fold(fold), .en(en), .en_rep(en_rep), .acc_lane(acc_lane), .s1_acc(s1_acc), .s1_fold(s1_fold),
+    .th_addr(th_addr), .th_ce(th_ce), .rom_addr(rom_addr), .rom_ce(rom_ce), .rom_load(rom_load),
     .y_lane(y_lane),
     .m_axis_tdata(m_axis_tdata), .m_axis_tvalid(m_axis_tvalid), .m_axis_tready(m_axis_tready),
     .m_axis_tlast(m_axis_tlast)
@@ -131,12 +136,12 @@ generate
         // moves it in when the fold advances), the threshold word read one stage early
         // (conv_pipe th_addr, loaded with en; TLAT = 0: through one register)
         rom_sync #(.W(PE*CI*5), .DEPTH(FOLD), .AW(FW), .FILE(TS_FILE), .STYLE(ROM_STYLE),
-                   .OUTREG(1)) ts_rom (
-            .clk(clk), .addr(rom_addr), .load(rom_load), .q(ts_word)
+                   .OUTREG(1), .LOADS(EN_COPIES)) ts_rom (
+            .clk(clk), .addr(rom_addr), .ce(rom_ce), .load(rom_load), .q(ts_word)
         );
         rom_sync #(.W(PE*QW), .DEPTH(FOLD), .AW(FW), .FILE(TH_FILE), .STYLE(ROM_STYLE),
-                   .OUTREG((TLAT > 0) ? 1 : 0)) th_rom (
-            .clk(clk), .addr(th_addr), .load(en), .q(th_word)
+                   .OUTREG((TLAT > 0) ? 1 : 0), .LOADS(EN_COPIES)) th_rom (
+            .clk(clk), .addr(th_addr), .ce(th_ce), .load(en_rep), .q(th_word)
         );
     end
 endgenerate
@@ -145,8 +150,9 @@ genvar gp;
 generate
     // per lane the adder tree over its CI terms, then requant of the stage-1 sums
     for (gp = 0; gp < PE; gp = gp + 1) begin : g_tree
-        adder_tree #(.N(CI), .IW(TW), .OW(SW), .REG_EVERY(TREE_REG), .LEAF_REG(LREG)) tree (
-            .clk(clk), .en(en), .leaf(term[gp*CI*TW +: CI*TW]), .sum(acc_lane[gp*SW +: SW])
+        adder_tree #(.N(CI), .IW(TW), .OW(SW), .REG_EVERY(TREE_REG), .LEAF_REG(LREG),
+                     .EN_W(EN_COPIES)) tree (
+            .clk(clk), .en(en_rep), .leaf(term[gp*CI*TW +: CI*TW]), .sum(acc_lane[gp*SW +: SW])
         );
     end
     for (gp = 0; gp < PE; gp = gp + 1) begin : g_rq

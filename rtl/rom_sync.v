@@ -2,10 +2,12 @@
 // register, as a block RAM's output register (DP16KD REGMODE OUTREG): the conv cores' weight,
 // tap and threshold ROMs.
 //
-//   OUTREG = 0: q = the word at addr of the previous clock (the memory's read register)
-//   OUTREG = 1: the memory's read register r = the word at addr of the previous clock, and q
-//               loads r in every clock with load = 1 (a register in fabric: no block RAM output,
-//               5.8 ns clock-to-out on an ECP5 without its output register, drives logic)
+//   OUTREG = 0: q = the word at addr of the last clock with ce = 1 (the memory's read register)
+//   OUTREG = 1: the memory's read register r = the word at addr of the last clock with ce = 1,
+//               and q loads r in every clock with load = 1 (a register in fabric: no block RAM
+//               output, 5.8 ns clock-to-out on an ECP5 without its output register, drives
+//               logic); load[s] loads slice s of the word (LOADS slices of ceil(W / LOADS) bits,
+//               the last one shorter): copies of one enable, each driving a part of the word
 //
 // Parameters:
 //   W       word bits (default 8)
@@ -15,8 +17,10 @@
 //   STYLE   synthesis memory style: "auto" (the tool decides), "block", "distributed"; written
 //           as the memory's ram_style attribute (read by synthesis only) (default "auto")
 //   OUTREG  0 / 1 (default 0)
+//   LOADS   slices of q with their own load (>= 1, <= W) (default 1)
 // Ports:
-//   clk; addr[AW-1:0] (an address >= DEPTH reads an unspecified word); load (OUTREG = 1);
+//   clk; addr[AW-1:0] (an address >= DEPTH reads an unspecified word); ce (read enable);
+//   load[LOADS-1:0] (OUTREG = 1);
 //   q[W-1:0] (OUTREG = 1: 0 at power-up). No reset: a caller primes the registers
 //   (conv_pipe rom_addr / rom_load, th_addr).
 `timescale 1ns / 1ps
@@ -29,12 +33,14 @@ module rom_sync #(
     /* verilator lint_off UNUSEDPARAM */
     parameter STYLE = "auto",
     /* verilator lint_on UNUSEDPARAM */
-    parameter OUTREG = 0
+    parameter OUTREG = 0,
+    parameter LOADS = 1
 ) (
     input  wire          clk,
     input  wire [AW-1:0] addr,
+    input  wire          ce,
     /* verilator lint_off UNUSEDSIGNAL */  // OUTREG = 0: no second register
-    input  wire          load,
+    input  wire [LOADS-1:0] load,
     /* verilator lint_on UNUSEDSIGNAL */
     output wire [W-1:0]  q
 );
@@ -50,6 +56,9 @@ generate
     end
     if (AW < 1 || (1 << AW) < DEPTH) begin : g_check_aw_must_address_depth
         AW_must_address_DEPTH AW_must_address_DEPTH();
+    end
+    if (LOADS < 1 || LOADS > W) begin : g_check_loads_must_be_1_to_w
+        LOADS_must_be_1_to_W LOADS_must_be_1_to_W();
     end
     if (OUTREG != 0 && OUTREG != 1) begin : g_check_outreg_must_be_0_or_1
         OUTREG_must_be_0_or_1 OUTREG_must_be_0_or_1();
@@ -75,8 +84,11 @@ generate
     end
 endgenerate
 always @(posedge clk) begin
-    r <= mem[addr];
+    if (ce) begin
+        r <= mem[addr];
+    end
 end
+localparam SL = (W + LOADS - 1) / LOADS;   // bits per load slice
 
 generate
     if (OUTREG != 0) begin : g_outreg
@@ -85,9 +97,16 @@ generate
         /* verilator lint_off WIDTHCONCAT */
         reg [W-1:0] q_reg = {W{1'b0}};
         /* verilator lint_on WIDTHCONCAT */
-        always @(posedge clk) begin
-            if (load) begin
-                q_reg <= r;
+        genvar gs;
+        for (gs = 0; gs < LOADS; gs = gs + 1) begin : g_slice
+            localparam LO = gs * SL;
+            localparam SW = (LO + SL <= W) ? SL : ((LO < W) ? W - LO : 1);
+            if (LO < W) begin : g_bits
+                always @(posedge clk) begin
+                    if (load[gs]) begin
+                        q_reg[LO +: SW] <= r[LO +: SW];
+                    end
+                end
             end
         end
         assign q = q_reg;

@@ -58,6 +58,10 @@ from qgp.rtl.gen.plan import HEAD_EXTRA, HEAD_FLAGS, HEAD_SKID, check_fold, seri
 # 0 = none); chosen by measurement (docs/INTERFACES.md)
 DEFAULT_TREE_REG = 3
 
+# copies of a conv core's pipeline enable (conv_pipe EN_COPIES), each driving a share of its wide
+# registers (trees, ROM words, stage data, output assembly)
+DEFAULT_EN_COPIES = 8
+
 # a conv_qgp layer keeps its window in tap memories (conv_qgp RING) from this FOLD on: a column
 # takes 3 clocks to write, so below it the layer would not keep one window per FOLD cycles
 RING_MIN_FOLD = 3
@@ -263,6 +267,7 @@ def layer_params(layer, abits, in_bits, out_dir, prefix, fold=1, fifo_depth=None
         POOL=1 if layer.get("pool") else 0,
         FIFO_DEPTH=int(fifo_depth),
         TREE_REG=int(DEFAULT_TREE_REG if tree_reg is None else tree_reg),
+        EN_COPIES=DEFAULT_EN_COPIES,
     )
     p.update(_requant_params(layer, abits, prefix, out_dir, fold))
     if t == "conv_dense":
