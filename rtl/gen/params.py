@@ -55,8 +55,10 @@ from qgp.golden.thresholds import layer_thresholds, threshold_bits
 from qgp.rtl.gen.plan import HEAD_EXTRA, HEAD_FLAGS, HEAD_SKID, check_fold, serial_head_cycles  # noqa: F401 (serial_head_cycles: API)
 
 # adder tree pipelining of the conv cores (TREE_REG: a register every this many tree levels,
-# 0 = none); chosen by measurement (docs/INTERFACES.md)
-DEFAULT_TREE_REG = 3
+# 0 = none): every level from level 2 up, for the 125 MHz target (at 3, the mid network of the
+# timing acceptance placed at 89.0 MHz on an LFE5U-45F, critical path conv0's window -> 4 tree
+# levels; at 1 its trees left the critical path, the rest of that run at 94.0 MHz)
+DEFAULT_TREE_REG = 1
 
 # copies of a conv core's pipeline enable (conv_pipe EN_COPIES), each driving a share of its wide
 # registers (trees, ROM words, stage data, output assembly)
