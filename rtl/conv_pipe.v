@@ -158,7 +158,9 @@ reg                m_axis_tvalid_reg = 1'b0, m_axis_tvalid_next;
 reg                m_axis_tlast_reg = 1'b0, m_axis_tlast_next;
 
 assign en = !m_axis_tvalid_reg || m_axis_tready;
-// the enable's copies: each from its own copy of m_axis_tvalid_reg (keep: not merged into one)
+// the enable's copies: each from its own copy of m_axis_tvalid_reg, which loads with its own
+// copy of en (so no two copies are the same cell: yosys' opt_merge would fold identical
+// flip-flops into one, keep or not)
 (* keep *) reg [EN_COPIES-1:0] mv_rep = {EN_COPIES{1'b0}};
 assign en_rep = ~mv_rep | {EN_COPIES{m_axis_tready}};
 // copies of "stage 2 holds a window's last fold" (s2_valid_reg && s2_fold_reg == FLAST): the
@@ -234,6 +236,7 @@ assign m_axis_tlast = m_axis_tlast_reg;
 // assembly holds its folds 0 .. FOLD-2 in order); the output register's chunk takes the beat
 // when stage 2 holds a window's last fold (os_rep)
 genvar gl;
+integer ke;
 generate
     for (gl = 0; gl < PE; gl = gl + 1) begin : g_lane
         always @(posedge clk) begin
@@ -309,9 +312,11 @@ always @(posedge clk) begin
         s2_valid_reg <= s1_valid_reg;
         s2_last_reg <= s1_last_reg;
     end
-    mv_rep <= {EN_COPIES{m_axis_tvalid_next}};
-    if (en) begin
-        os_rep <= {EN_COPIES{s1_valid_reg && (s1_fold_reg == FLAST)}};
+    for (ke = 0; ke < EN_COPIES; ke = ke + 1) begin
+        if (en_rep[ke]) begin
+            mv_rep[ke] <= s2_valid_reg && (s2_fold_reg == FLAST);
+            os_rep[ke] <= s1_valid_reg && (s1_fold_reg == FLAST);
+        end
     end
     ra_reg <= fold_after(fold_after(fold_next));
     m_axis_tvalid_reg <= m_axis_tvalid_next;

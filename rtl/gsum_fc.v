@@ -171,8 +171,10 @@ reg                 acc_reg = 1'b0, fresha_reg = 1'b0, lasta_reg = 1'b0;
 wire busy = (state_reg != ST_IDLE);
 // SER = 0: the beat's register stage (see Architecture): per channel c, x[c] and the flags
 // acc_b[c] (add x to g) and ld_b[c] (the tlast beat: g + x to the hold register, g cleared);
-// mac_b[c]: a copy of state_reg == ST_MAC per channel (the hold register's shift). keep: the
-// copies are not merged back into one flip-flop.
+// mac_b[c]: a copy of state_reg == ST_MAC per channel (the hold register's shift). Each copy
+// loads only when it changes or may change (its enable reads its own value: the same next
+// values, but no two copies are the same cell, so synthesis cannot merge them back into one
+// flip-flop; keep alone does not stop yosys' opt_merge).
 reg [CI*BITS-1:0]   xb_reg = {CI*BITS{1'b0}};
 (* keep *) reg [CI-1:0] acc_b_reg = {CI{1'b0}};
 (* keep *) reg [CI-1:0] ld_b_reg = {CI{1'b0}};
@@ -225,7 +227,10 @@ generate
 endgenerate
 
 wire [CI*GSUM_W-1:0] gh_down = gh_reg >> GSUM_W;   // the hold register one channel down
+// the MAC state begins in the next clock (mac_b's copies load only then, or while set)
+wire mac_start = (state_reg != ST_MAC) && (state_next == ST_MAC);
 integer c, k;
+integer cr;   // the copies' loop (its own variable: c belongs to the combinational block)
 reg [GSUM_W-1:0]  gsum;
 reg [WBITS-1:0]   wsel;
 reg [PW-1:0]      w_ext;
@@ -380,9 +385,17 @@ end
 
 always @(posedge clk) begin
     xb_reg <= i_tdata;
-    acc_b_reg <= {CI{(SER == 0) && accept && !i_tlast}};
-    ld_b_reg <= {CI{(SER == 0) && accept && i_tlast}};
-    mac_b_reg <= {CI{(SER == 0) && (state_next == ST_MAC)}};
+    for (cr = 0; cr < CI; cr = cr + 1) begin
+        if (acc_b_reg[cr] || accept) begin
+            acc_b_reg[cr] <= (SER == 0) && accept && !i_tlast;
+        end
+        if (ld_b_reg[cr] || accept) begin
+            ld_b_reg[cr] <= (SER == 0) && accept && i_tlast;
+        end
+        if (mac_b_reg[cr] || mac_start) begin
+            mac_b_reg[cr] <= (SER == 0) && (state_next == ST_MAC);
+        end
+    end
     if (rst) begin
         acc_b_reg <= {CI{1'b0}};
         ld_b_reg <= {CI{1'b0}};
