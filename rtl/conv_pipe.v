@@ -116,7 +116,7 @@ endgenerate
 localparam FOLD = CO / PE;
 localparam [31:0] FLAST_32 = FOLD - 1;
 localparam [FW-1:0] FLAST = FLAST_32[FW-1:0];
-localparam [31:0] FIRST_RA_32 = (FOLD > 1) ? 1 : 0;
+localparam [31:0] FIRST_RA_32 = (PE >= 1 && CO >= 2 * PE) ? 1 : 0;   // FOLD > 1 (PE 0: no division)
 localparam [FW-1:0] FIRST_RA = FIRST_RA_32[FW-1:0];   // rom_addr in the priming cycle
 
 // the fold after f (FOLD - 1 -> 0)

@@ -57,7 +57,7 @@ generate
     if (AW < 1 || (1 << AW) < DEPTH) begin : g_check_aw_must_address_depth
         AW_must_address_DEPTH AW_must_address_DEPTH();
     end
-    if (LOADS < 1 || LOADS > W) begin : g_check_loads_must_be_1_to_w
+    if (LOADS < 1 || (W >= 1 && LOADS > W)) begin : g_check_loads_must_be_1_to_w
         LOADS_must_be_1_to_W LOADS_must_be_1_to_W();
     end
     if (OUTREG != 0 && OUTREG != 1) begin : g_check_outreg_must_be_0_or_1
