@@ -231,10 +231,11 @@ assign m_axis_tvalid = m_axis_tvalid_reg;
 assign m_axis_tlast = m_axis_tlast_reg;
 
 // the wide data registers, a lane (of stage 1 / 2) or a fold's PE*ABITS bits (of the assembly
-// and the output) per enable copy in turn. They load on every enabled clock: stage 1 and 2 whatever their valid bits, the assembly shifts
-// on bubbles too (the folds of a window are consecutive enabled clocks, so at its last fold the
-// assembly holds its folds 0 .. FOLD-2 in order); the output register's chunk takes the beat
-// when stage 2 holds a window's last fold (os_rep)
+// and the output) per enable copy in turn. They load on every enabled clock: stage 1 and 2
+// whatever their valid bits, the assembly shifts on bubbles too (the folds of a window are
+// consecutive enabled clocks, so at its last fold the assembly holds its folds 0 .. FOLD-2 in
+// order); the output register's chunk takes the beat when stage 2 holds a window's last fold
+// (os_rep)
 genvar gl;
 integer ke;
 generate
