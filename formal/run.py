@@ -39,6 +39,7 @@ JOBS = [
     ("window3x3_cols", "bmc", "AXIS rules, reset state, frame shape (4x2) and no window created/lost counted on win beats (in - out <= W+2, drains), tlast only on a win beat"),
     ("conv_pipe", "bmc", "AXIS rules, reset state, frame shape (F=3), no pixel created/lost (in - out <= 3, drains), FOLD=2"),
     ("conv_pipe", "bmc_dlat2", "the same with DLAT=2 datapath register stages (in - out <= 5), EN_COPIES=2"),
+    ("conv_pipe", "bmc_ylat", "the same with DLAT=1 and YLAT=1 (the requant's compare register) stages (in - out <= 5)"),
 ]
 
 # why each BMC depth suffices (printed under the table)
@@ -49,7 +50,7 @@ WHY = {
     "gsum_fc": "36 cycles (SER=1: 33): a frame is 3 beats + CI + K + 2 = 6 cycles of MAC, accumulation and argmax, + the input skid and, SER=0, the flags stage (2): 3 frames with stalls",
     "window3x3": "20 cycles: reset + 8 beats + W+1 = 5 flush shifts + 1 output register = 15 for a full frame, 5 to spare",
     "window3x3_cols": "20 cycles: reset + 8 beats + W+1 = 5 flush shifts + 1 output register = 15 for a full frame, 5 to spare",
-    "conv_pipe": "20 cycles: a 3-window frame at FOLD 2 takes 6 cycles + 3 (+ DLAT) pipeline = 9 (11): a full frame with stalls",
+    "conv_pipe": "20 cycles: a 3-window frame at FOLD 2 takes 6 cycles + 3 (+ DLAT + YLAT) pipeline = 9 (11): a full frame with stalls",
 }
 
 

@@ -27,7 +27,7 @@ KEYS = ("lut4", "ff", "ccu2c", "bram", "dsp")
 
 def _parser():
     from qgp.impl.devices import DEVICES
-    from qgp.impl.flow import ROUTER2_FROM_LUT4
+    from qgp.impl.flow import ROUTER1_STALL_S, ROUTER2_FROM_LUT4
     ap = argparse.ArgumentParser(prog="python -m impl", description=__doc__.split("\n\n")[1])
     ap.add_argument("--bundle", default=str(ROOT / "models" / "fmnist"), help="bundle directory")
     ap.add_argument("--device", default=os.environ.get("DEVICE") or "ecp5-85k",
@@ -58,7 +58,8 @@ def _parser():
                     choices=("auto", "router1", "router2"),
                     help="nextpnr router (default auto: router1, nextpnr-ecp5's own, up to "
                          f"{ROUTER2_FROM_LUT4:,} LUT4, router2 above: router1 did not "
-                         "converge on the shipped network)")
+                         "converge on the shipped network; and router2 when router1 stalls, "
+                         f"its fewest arcs left not falling for {ROUTER1_STALL_S} s)")
     ap.add_argument("--no-pnr", action="store_true", help="synthesis only (no P&R, no bitstream)")
     ap.add_argument("--xilinx", action="store_true",
                     help="also whole-network totals from synth_xilinx (LUT6, FF, RAMB, DSP48)")
@@ -209,7 +210,8 @@ def run(args, log=print):
     try:
         pr = flow.place_and_route_seeds(ctx, dev, args.freq, range(args.seed, args.seed + max(1, args.seeds)),
                                         placer=args.placer, router=router, log=log,
-                                        timeout=args.pnr_timeout)
+                                        timeout=args.pnr_timeout,
+                                        fallback="router2" if args.router == "auto" else None)
     except flow.DoesNotFit as e:
         # our LUT4 count (LUT4 + 2 x CCU2C of the units) is a lower bound: nextpnr's packer also
         # spends logic cells on LUT RAM and wide multiplexers; its table decides

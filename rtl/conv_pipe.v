@@ -5,13 +5,17 @@
 //              s_axis (stage 0 -> 1), through DLAT register stages inside the datapath that
 //              load when en = 1 (the core's adder trees); acc_lane is the result for the
 //              window / fold presented DLAT enabled cycles earlier
-//   y_lane   = requant of s1_acc for channels s1_fold*PE .. s1_fold*PE+PE-1 (stage 1 -> 2)
+//   y_lane   = requant of s1_acc for channels s1_fold*PE .. s1_fold*PE+PE-1 (stage 1 -> 2),
+//              through YLAT register stages inside the datapath that load when en = 1 (the
+//              requant's compare registers): y_lane is the result for the stage 1 registers
+//              of YLAT enabled cycles earlier
 //
 // Parameters:
 //   CO      output channels; PE channels per cycle; CO % PE == 0; FOLD = CO/PE cycles a window
 //   ACC_W   accumulator width (signed)
 //   ABITS   output activation bits
 //   DLAT    register stages inside the core's stage 0 -> 1 datapath (default 0)
+//   YLAT    register stages inside the core's stage 1 -> 2 datapath (default 0)
 //   PREFETCH 1: the core reads its weight ROM through two registers (rom_addr, rom_ce,
 //           rom_load), and the cycle after reset primes them: no window is taken in it
 //           (default 0)
@@ -47,8 +51,8 @@
 // Timing: a window is held for FOLD cycles (s_axis_tready only on the last fold). The pipeline
 //   stalls as a whole when the output register is full and not taken (s_axis_tready depends
 //   combinationally on m_axis_tready). The window accepted in cycle t (its last fold) is on the
-//   output in cycle t+3+DLAT; P windows offered every clock with the output always ready take
-//   P*FOLD + 2 + DLAT cycles from the first window offered to the last output beat.
+//   output in cycle t+3+DLAT+YLAT; P windows offered every clock with the output always ready
+//   take P*FOLD + 2 + DLAT + YLAT cycles from the first window offered to the last output beat.
 `timescale 1ns / 1ps
 `default_nettype none
 module conv_pipe #(
@@ -57,6 +61,7 @@ module conv_pipe #(
     parameter ACC_W = 10,
     parameter ABITS = 4,
     parameter DLAT = 0,
+    parameter YLAT = 0,
     parameter PREFETCH = 0,
     parameter EN_COPIES = 1,
     parameter FW = (CO / PE > 1) ? $clog2(CO / PE) : 1
@@ -107,6 +112,9 @@ generate
     end
     if (DLAT < 0) begin : g_check_dlat_must_not_be_negative
         DLAT_must_not_be_negative DLAT_must_not_be_negative();
+    end
+    if (YLAT < 0) begin : g_check_ylat_must_not_be_negative
+        YLAT_must_not_be_negative YLAT_must_not_be_negative();
     end
     if (FW < 1 || (PE >= 1 && CO / PE > (1 << FW))) begin : g_check_fw_must_hold_the_fold_index
         FW_must_hold_the_fold_index FW_must_hold_the_fold_index();
@@ -171,6 +179,8 @@ assign en_rep = ~mv_rep | {EN_COPIES{m_axis_tready}};
 // entered at stage 0)
 wire          d_valid, d_last;
 wire [FW-1:0] d_fold;
+wire          y_valid, y_last;
+wire [FW-1:0] y_fold;
 generate
     if (DLAT > 0) begin : g_dly
         reg [DLAT-1:0]    v_dly = {DLAT{1'b0}};
@@ -203,6 +213,38 @@ generate
         assign d_last = s_axis_tlast;
         assign d_fold = fold_reg;
         assign th_addr = fold_reg;
+    end
+    // valid, last and fold of the beat leaving the stage 1 -> 2 datapath (YLAT enabled cycles
+    // after stage 1)
+    if (YLAT > 0) begin : g_ydly
+        reg [YLAT-1:0]    v_ydly = {YLAT{1'b0}};
+        reg [YLAT-1:0]    l_ydly = {YLAT{1'b0}};
+        reg [YLAT*FW-1:0] f_ydly = {YLAT*FW{1'b0}};
+        integer ky;
+        always @(posedge clk) begin
+            if (en) begin
+                v_ydly[0] <= s1_valid_reg;
+                l_ydly[0] <= s1_last_reg;
+                f_ydly[0 +: FW] <= s1_fold_reg;
+                for (ky = 1; ky < YLAT; ky = ky + 1) begin
+                    v_ydly[ky] <= v_ydly[ky-1];
+                    l_ydly[ky] <= l_ydly[ky-1];
+                    f_ydly[ky*FW +: FW] <= f_ydly[(ky-1)*FW +: FW];
+                end
+            end
+            if (rst) begin
+                v_ydly <= {YLAT{1'b0}};
+                l_ydly <= {YLAT{1'b0}};
+                f_ydly <= {YLAT*FW{1'b0}};
+            end
+        end
+        assign y_valid = v_ydly[YLAT-1];
+        assign y_last = l_ydly[YLAT-1];
+        assign y_fold = f_ydly[(YLAT-1)*FW +: FW];
+    end else begin : g_noydly
+        assign y_valid = s1_valid_reg;
+        assign y_last = s1_last_reg;
+        assign y_fold = s1_fold_reg;
     end
     if (FOLD == 1) begin : g_asm1
         assign asm_shift = asm_reg;                           // nothing to collect
@@ -309,14 +351,14 @@ always @(posedge clk) begin
     s1_valid_reg <= s1_valid_next;
     s1_last_reg <= s1_last_next;
     if (en) begin
-        s2_fold_reg <= s1_fold_reg;
-        s2_valid_reg <= s1_valid_reg;
-        s2_last_reg <= s1_last_reg;
+        s2_fold_reg <= y_fold;
+        s2_valid_reg <= y_valid;
+        s2_last_reg <= y_last;
     end
     for (ke = 0; ke < EN_COPIES; ke = ke + 1) begin
         if (en_rep[ke]) begin
             mv_rep[ke] <= s2_valid_reg && (s2_fold_reg == FLAST);
-            os_rep[ke] <= s1_valid_reg && (s1_fold_reg == FLAST);
+            os_rep[ke] <= y_valid && (y_fold == FLAST);
         end
     end
     ra_reg <= fold_after(fold_after(fold_next));

@@ -4,7 +4,8 @@
 // multiplexers; conv_qgp_ring: per-lane tap memories) turns the fold's tap / sign word into the
 // lanes' signed terms.
 //
-// Parameters: CI, CO, BITS, ACC_W, TH_W, PE, ABITS, TREE_REG, EN_COPIES, TS_VEC, TS_FILE, TH_VEC, TH_FILE,
+// Parameters: CI, CO, BITS, ACC_W, TH_W, PE, ABITS, TREE_REG, EN_COPIES, RQ_REG, TS_VEC, TS_FILE,
+//   TH_VEC, TH_FILE,
 //   ROM_STYLE as conv_qgp (TS_FILE's tap fields are the front end's: conv_qgp_ring's are {kx, ky})
 // Ports:
 //   clk, rst (synchronous, active high)
@@ -26,6 +27,7 @@ module conv_qgp_core #(
     parameter ABITS = 4,
     parameter TREE_REG = 0,
     parameter EN_COPIES = 1,
+    parameter RQ_REG = 0,
     parameter [CO*CI*5-1:0] TS_VEC = 0,
     parameter TS_FILE = "",
     parameter [CO*(((1<<ABITS)-1)*TH_W+1)-1:0] TH_VEC = 0,
@@ -109,7 +111,7 @@ wire [EN_COPIES-1:0] en_rep;
 wire [PE*SW-1:0]    s1_acc;
 wire [PE*SW-1:0]    acc_lane;
 wire [PE*ABITS-1:0] y_lane;
-conv_pipe #(.CO(CO), .PE(PE), .ACC_W(SW), .ABITS(ABITS), .DLAT(TLAT), .FW(FW),
+conv_pipe #(.CO(CO), .PE(PE), .ACC_W(SW), .ABITS(ABITS), .DLAT(TLAT), .YLAT(RQ_REG), .FW(FW),
             .PREFETCH((FOLD > 1) ? 1 : 0), .EN_COPIES(EN_COPIES)) pipe (
     .clk(clk), .rst(rst),
     .s_axis_tvalid(s_axis_tvalid), .s_axis_tready(s_axis_tready), .s_axis_tlast(s_axis_tlast),
@@ -156,7 +158,8 @@ generate
         );
     end
     for (gp = 0; gp < PE; gp = gp + 1) begin : g_rq
-        requant #(.ACC_W(SW), .TH_W(TH_W), .ABITS(ABITS)) rq (
+        requant #(.ACC_W(SW), .TH_W(TH_W), .ABITS(ABITS), .REG(RQ_REG)) rq (
+            .clk(clk), .en(en_rep[gp % EN_COPIES]),
             .acc(s1_acc[gp*SW +: SW]),
             .th(th_word[gp*QW +: QW]),
             .y(y_lane[gp*ABITS +: ABITS])

@@ -36,12 +36,16 @@ API
     last output beat (last output cycle - first input cycle); for gsum_fc ``H*W + L`` (L = CI + K
     - 1 + HEAD_EXTRA + HEAD_SKID + HEAD_FLAGS), channel-serial (``fold`` > 1 of a head: SER = 1) ``H*W*CI + L`` (L = K + HEAD_EXTRA +
     HEAD_SKID: counted from the first beat taken at the port, by the head's input skid). A conv
-    layer: ``W + 6 + POOL + tree_latency(params)``, plus ``ring_latency(params)`` when RING.
+    layer: ``W + 6 + POOL + tree_latency(params) + requant_latency(params)``, plus
+    ``ring_latency(params)`` when RING.
 ``tree_latency(params) -> int``
     Register stages inside a conv core's adder trees (adder_tree.v): 1 for the leaf register of
     a folded core (FOLD > 1, TREE_REG > 0) plus ``(LV - 2) // TREE_REG``,
     LV = clog2 of the tree's leaves (``tree_leaves``: CI for QGP, 9*CI*WBITS for a FOLD 1 dense
-    core, 9*CI folded), 0 when TREE_REG is 0.
+    core, 9*CI folded), 0 when TREE_REG is 0; plus ``product_latency(params)`` (a folded dense
+    core's products: 1 when TREE_REG > 0 and WBITS >= 3).
+``requant_latency(params) -> int``
+    Register stages inside a conv core's requant (RQ_REG: its compares registered): 0 or 1.
 Folding (which FOLD each layer gets) is decided by ``rtl.gen.plan`` alone.
 """
 
@@ -61,8 +65,14 @@ from qgp.rtl.gen.plan import HEAD_EXTRA, HEAD_FLAGS, HEAD_SKID, check_fold, seri
 DEFAULT_TREE_REG = 1
 
 # copies of a conv core's pipeline enable (conv_pipe EN_COPIES), each driving a share of its wide
-# registers (trees, ROM words, stage data, output assembly)
-DEFAULT_EN_COPIES = 8
+# registers (trees, ROM words, stage data, output assembly). 1: at 8 nextpnr's router1 did not
+# converge on the timing acceptance's mid network (200-600 arcs left after 8 min), at 1 it
+# routed it in 4 min at 96.6 MHz
+DEFAULT_EN_COPIES = 1
+
+# requant pipelining of the conv cores (RQ_REG 1: the threshold compares registered, one more
+# cycle per layer): the compare -> XOR -> stage-2 path was the mid network's critical path
+DEFAULT_RQ_REG = 1
 
 # a conv_qgp layer keeps its window in tap memories (conv_qgp RING) from this FOLD on: a column
 # takes 3 clocks to write, so below it the layer would not keep one window per FOLD cycles
@@ -270,6 +280,7 @@ def layer_params(layer, abits, in_bits, out_dir, prefix, fold=1, fifo_depth=None
         FIFO_DEPTH=int(fifo_depth),
         TREE_REG=int(DEFAULT_TREE_REG if tree_reg is None else tree_reg),
         EN_COPIES=DEFAULT_EN_COPIES,
+        RQ_REG=DEFAULT_RQ_REG,
     )
     p.update(_requant_params(layer, abits, prefix, out_dir, fold))
     if t == "conv_dense":
@@ -298,14 +309,31 @@ def tree_leaves(params):
     return ci
 
 
+def product_latency(params):
+    """Register stages inside a folded dense core's products (conv_dense.v PLAT): 1 when folded
+    with TREE_REG > 0 and a partial-product tree of clog2(WBITS) >= 2 levels (registered after
+    its first level: adder_tree REG_FROM 1), else 0; 0 for a QGP core (no products)."""
+    if not int(params.get("DENSE", 0)) or int(params.get("TREE_REG", 0)) <= 0:
+        return 0
+    folded = int(params["CO"]) // int(params["PE"]) > 1
+    return 1 if folded and (int(params["WBITS"]) - 1).bit_length() >= 2 else 0
+
+
 def tree_latency(params):
-    """Register stages inside a conv core's adder tree (adder_tree.v LAT): the leaf register
-    of a folded core (LEAF_REG: FOLD > 1 and TREE_REG > 0; its leaves come from a ROM word)
-    plus (LV - 2) // TREE_REG for TREE_REG > 0 and LV = clog2(leaves) > 2."""
+    """Register stages between a conv core's window and its accumulator (conv_qgp.v /
+    conv_dense.v TLAT): the adder tree's (adder_tree.v LAT: the leaf register of a folded core,
+    LEAF_REG: FOLD > 1 and TREE_REG > 0, its leaves come from a ROM word; plus (LV - 2) //
+    TREE_REG for TREE_REG > 0 and LV = clog2(leaves) > 2) and a folded dense core's products
+    (``product_latency``)."""
     r = int(params.get("TREE_REG", 0))
     lv = max(0, (tree_leaves(params) - 1).bit_length())
     leaf = 1 if r > 0 and int(params["CO"]) // int(params["PE"]) > 1 else 0
-    return leaf + ((lv - 2) // r if r > 0 and lv > 2 else 0)
+    return leaf + ((lv - 2) // r if r > 0 and lv > 2 else 0) + product_latency(params)
+
+
+def requant_latency(params):
+    """Register stages inside a conv core's requant (requant.v REG = RQ_REG): 0 or 1."""
+    return int(params.get("RQ_REG", 0))
 
 
 def ring_latency(params):
@@ -321,7 +349,7 @@ def layer_latency(module, params):
     """Fixed latency L of the module header's statement (see module doc)."""
     if module == "conv_layer":
         return (int(params["W"]) + 6 + (1 if params.get("POOL") else 0) + tree_latency(params)
-                + ring_latency(params))
+                + requant_latency(params) + ring_latency(params))
     if module == "gsum_fc":
         if int(params.get("SER", 0)):
             # from the first beat taken at the port (by the input skid; the head takes it from

@@ -23,8 +23,8 @@ def tree_levels(n):
 
 def latency(p):
     """Register stages LAT (adder_tree.v header)."""
-    lv, r = tree_levels(p["N"]), p.get("REG_EVERY", 0)
-    return p.get("LEAF_REG", 0) + ((lv - 2) // r if r > 0 and lv > 2 else 0)
+    lv, r, f = tree_levels(p["N"]), p.get("REG_EVERY", 0), p.get("REG_FROM", 2)
+    return p.get("LEAF_REG", 0) + ((lv - f) // r if r > 0 and lv > f else 0)
 
 
 def expected_sum(leaves, ow):
@@ -95,9 +95,10 @@ async def test_sum_random_en(dut):
     assert n >= 100
 
 
-CASES = [  # N, IW, OW, REG_EVERY, LEAF_REG
-    (1, 5, 7, 0, 0), (1, 4, 4, 0, 1), (2, 3, 4, 1, 0), (5, 5, 8, 1, 1), (16, 4, 8, 2, 0),
-    (33, 3, 9, 1, 1), (100, 5, 7, 3, 1), (7, 9, 6, 0, 0), (64, 1, 7, 2, 0), (9, 6, 10, 3, 0)]
+CASES = [  # N, IW, OW, REG_EVERY, LEAF_REG, REG_FROM
+    (1, 5, 7, 0, 0, 2), (1, 4, 4, 0, 1, 2), (2, 3, 4, 1, 0, 2), (5, 5, 8, 1, 1, 2),
+    (16, 4, 8, 2, 0, 2), (33, 3, 9, 1, 1, 2), (100, 5, 7, 3, 1, 2), (7, 9, 6, 0, 0, 2),
+    (64, 1, 7, 2, 0, 2), (9, 6, 10, 3, 0, 2), (8, 16, 17, 2, 0, 1), (16, 5, 9, 1, 1, 1)]
 
 
 def test_latency_matches_the_conv_cores():
@@ -109,10 +110,20 @@ def test_latency_matches_the_conv_cores():
                 conv = {"CI": ci, "CO": 2 * fold, "PE": 2, "TREE_REG": reg}
                 tree = {"N": ci, "REG_EVERY": reg, "LEAF_REG": int(reg > 0 and fold > 1)}
                 assert latency(tree) == tree_latency(conv), (conv, tree)
+                # a dense core: its tree over 9*CI products (folded) or 9*CI*WBITS digits,
+                # and when folded each product's tree (REG_FROM 1, a register after level 1)
+                for wbits in (2, 4, 8):
+                    dense = dict(conv, DENSE=1, WBITS=wbits)
+                    mlv = tree_levels(wbits)
+                    n = 9 * ci * (1 if fold > 1 else wbits)
+                    tree = {"N": n, "REG_EVERY": reg, "LEAF_REG": int(reg > 0 and fold > 1)}
+                    mul = {"N": wbits, "REG_FROM": 1, "REG_EVERY": mlv - 1
+                           if reg > 0 and fold > 1 and mlv >= 2 else 0}
+                    assert latency(tree) + latency(mul) == tree_latency(dense), (dense, tree, mul)
 
 
-@pytest.mark.parametrize("n,iw,ow,reg_every,leaf_reg", CASES)
-def test_adder_tree(n, iw, ow, reg_every, leaf_reg):
+@pytest.mark.parametrize("n,iw,ow,reg_every,leaf_reg,reg_from", CASES)
+def test_adder_tree(n, iw, ow, reg_every, leaf_reg, reg_from):
     build_and_test("adder_tree", sources_for("adder_tree"),
-                   {"N": n, "IW": iw, "OW": ow, "REG_EVERY": reg_every, "LEAF_REG": leaf_reg},
-                   __name__)
+                   {"N": n, "IW": iw, "OW": ow, "REG_EVERY": reg_every, "LEAF_REG": leaf_reg,
+                    "REG_FROM": reg_from}, __name__)

@@ -9,7 +9,7 @@ import numpy as np
 import cocotb
 
 from qgp.golden import model
-from qgp.rtl.gen.params import layer_params, tree_latency
+from qgp.rtl.gen.params import layer_params, requant_latency, tree_latency
 from qgp.tb.common import backpressure_patterns, idle_patterns
 from qgp.tb.common.frames import channel_fmt, pixel_beats, window_frames
 from qgp.tb.common.layers import load_layer, random_conv_layer, save_layer
@@ -47,9 +47,10 @@ async def run_test(dut, idle, backpressure):
     await tb.wait_done(timeout_cycles=8 * pix * fold + 100)
     tb.check()
     if idle == "none" and backpressure == "none":
-        # module header: P*FOLD + 2 + TLAT cycles from the first window offered to the last output
+        # module header: P*FOLD + 2 + TLAT + RQ_REG cycles from the first window offered to the
+        # last output
         got = tb.monitor.cycles[-1] - tb.source.first_valid_cycle
-        want = pix * fold + 2 + tree_latency(dict(p, DENSE=int("WBITS" in p)))
+        want = pix * fold + 2 + tree_latency(dict(p, DENSE=int("WBITS" in p))) + requant_latency(p)
         assert got == want, f"timing: {got} cycles, expected {want}"
 
 
@@ -74,7 +75,7 @@ def conv_module_params(kind, L, name):
     # the bare core is fed 9-tap windows: its window register form (RING = 0, tap codes 0..8)
     lp = layer_params(L, L["abits"], L["in_bits"], str(BUILD / "mem" / name), name,
                       fold=L["fold"], tree_reg=L.get("tree_reg"), ring=0)
-    keep = ["CI", "CO", "ACC_W", "TH_W", "PE", "ABITS", "TREE_REG", "TH_VEC", "TH_FILE"]
+    keep = ["CI", "CO", "ACC_W", "TH_W", "PE", "ABITS", "TREE_REG", "RQ_REG", "TH_VEC", "TH_FILE"]
     p = {k: lp[k] for k in keep if k in lp}
     if kind == "conv_qgp":
         p.update(BITS=lp["IN_BITS"])
@@ -85,14 +86,18 @@ def conv_module_params(kind, L, name):
     return p
 
 
-def run_conv(kind, ci, co, fold, h, w, in_bits, seed, test_module, tree_reg=None, extreme=None):
-    name = f"{kind}_{ci}_{co}_{fold}_{h}x{w}_{in_bits}_{seed}_r{tree_reg}_{extreme}"
+def run_conv(kind, ci, co, fold, h, w, in_bits, seed, test_module, tree_reg=None, extreme=None,
+             rq_reg=None):
+    """Build and run ``kind`` on a random layer; tree_reg / rq_reg None: rtl.gen's defaults."""
+    name = f"{kind}_{ci}_{co}_{fold}_{h}x{w}_{in_bits}_{seed}_r{tree_reg}_q{rq_reg}_{extreme}"
     L = random_conv_layer(np.random.default_rng(seed), kind, ci, co, h, w, in_bits=in_bits,
                           extreme=extreme)
     L["fold"] = fold
     L["tree_reg"] = tree_reg
     path = save_layer(L, str(BUILD / "mem" / name / "layer.pkl"))
     params = conv_module_params(kind, L, name)
+    if rq_reg is not None:
+        params["RQ_REG"] = int(rq_reg)
     build_and_test(kind, sources_for(kind), params, test_module,
                    extra_env={"TB_LAYER": path}, name=name)
 

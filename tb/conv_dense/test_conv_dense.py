@@ -12,7 +12,7 @@ from qgp.tb.common.conv import run_conv, run_test, test_reset_mid_frame  # noqa:
     (1, 2, 1, 8, 0), (1, 6, 2, 8, 1), (3, 4, 4, 4, 2), (2, 3, 1, 8, 2)])
 def test_conv_dense(ci, co, fold, in_bits, tree_reg):
     run_conv("conv_dense", ci, co, fold, 4, 5, in_bits, seed=ci * 100 + co, test_module=__name__,
-             tree_reg=tree_reg)
+             tree_reg=tree_reg, rq_reg=0 if tree_reg == 0 else None)   # unpipelined: RQ_REG 0 too
 
 
 @pytest.mark.parametrize("extreme", ["max", "min"])

@@ -1,11 +1,11 @@
 """conv_pipe (fold counter, pipeline registers and output assembly of the conv cores) with the
 testbench as the core around it: the stage 0 -> 1 datapath returns a random accumulator word per
 (window, fold) through DLAT register stages that load with en, the stage 1 -> 2 datapath a
-function of s1_acc and s1_fold. Every output pixel must be the assembly of its window's FOLD
-results, fold 0 lowest (a Python model from the module's parameters CO, PE, ACC_W, ABITS, DLAT),
-with tlast on each frame's last pixel, under random valid / ready; P windows offered every clock
-take exactly P*FOLD + 2 + DLAT cycles (module header); reset in the middle of a frame; no X on
-the outputs after reset."""
+function of s1_acc and s1_fold through YLAT such stages. Every output pixel must be the assembly
+of its window's FOLD results, fold 0 lowest (a Python model from the module's parameters CO, PE,
+ACC_W, ABITS, DLAT, YLAT; EN_COPIES copies of the enable), with tlast on each frame's last pixel,
+under random valid / ready; P windows offered every clock take exactly P*FOLD + 2 + DLAT + YLAT
+cycles (module header); reset in the middle of a frame; no X on the outputs after reset."""
 
 import numpy as np
 import pytest
@@ -27,6 +27,7 @@ class Model:
         self.co, self.pe = p["CO"], p["PE"]
         self.fold = self.co // self.pe
         self.acc_w, self.abits, self.dlat = p["ACC_W"], p["ABITS"], p.get("DLAT", 0)
+        self.ylat = p.get("YLAT", 0)
         rng = np.random.default_rng(seed)
         # the stage 0 -> 1 datapath's result for (window, fold, lane): any ACC_W-bit word
         self.acc = rng.integers(0, 1 << self.acc_w, size=(n_windows, self.fold, self.pe))
@@ -74,6 +75,7 @@ class TB:
         self.w = 0
         self.offered = False
         self.dl = [None] * self.model.dlat
+        self.yl = [None] * self.model.ylat
         self.out = []
         self.first_valid = None
 
@@ -120,9 +122,17 @@ class TB:
                 if en:
                     self.dl = [here] + self.dl[:-1]
             dut.acc_lane.value = m.acc_word(*head) if head is not None else self._junk()
-            # stage 1 -> 2 datapath
+            # stage 1 -> 2 datapath: YLAT enabled stages (the requant's compare registers)
             s1 = unpack(int(dut.s1_acc.value), m.acc_w, m.pe)
-            dut.y_lane.value = pack(m.y_lane(s1, int(dut.s1_fold.value)), m.abits)
+            y_here = pack(m.y_lane(s1, int(dut.s1_fold.value)), m.abits)
+            if m.ylat == 0:
+                y_head = y_here
+            else:
+                y_head = self.yl[-1]
+                if en:
+                    self.yl = [y_here] + self.yl[:-1]
+            dut.y_lane.value = (y_head if y_head is not None
+                                else int(self.rng.integers(0, 1 << (m.pe * m.abits))))
             if self.offered and self.first_valid is None:
                 self.first_valid = cycle
             # transfers at the coming edge
@@ -161,7 +171,7 @@ async def run_test(dut, idle, backpressure):
     tb.check()
     if idle == "none" and backpressure == "none":
         got = tb.out[-1][2] - tb.first_valid
-        want = tb.n * m.fold + 2 + m.dlat
+        want = tb.n * m.fold + 2 + m.dlat + m.ylat
         assert got == want, f"timing: {got} cycles, expected {want}"
 
 
@@ -177,9 +187,10 @@ async def test_reset_mid_frame(dut):
     tb.check()
 
 
-@pytest.mark.parametrize("co,pe,acc_w,abits,dlat", [
-    (4, 4, 10, 4, 0), (6, 2, 8, 3, 1), (8, 2, 12, 4, 3), (12, 3, 9, 2, 0), (5, 1, 7, 1, 2),
-    (16, 4, 5, 4, 1)])
-def test_conv_pipe(co, pe, acc_w, abits, dlat):
+@pytest.mark.parametrize("co,pe,acc_w,abits,dlat,ylat,en_copies", [
+    (4, 4, 10, 4, 0, 0, 1), (6, 2, 8, 3, 1, 1, 1), (8, 2, 12, 4, 3, 0, 3), (12, 3, 9, 2, 0, 2, 2),
+    (5, 1, 7, 1, 2, 1, 1), (16, 4, 5, 4, 1, 0, 1), (4, 4, 6, 2, 0, 1, 1)])
+def test_conv_pipe(co, pe, acc_w, abits, dlat, ylat, en_copies):
     build_and_test("conv_pipe", sources_for("conv_pipe"),
-                   {"CO": co, "PE": pe, "ACC_W": acc_w, "ABITS": abits, "DLAT": dlat}, __name__)
+                   {"CO": co, "PE": pe, "ACC_W": acc_w, "ABITS": abits, "DLAT": dlat,
+                    "YLAT": ylat, "EN_COPIES": en_copies}, __name__)

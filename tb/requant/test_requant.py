@@ -1,6 +1,7 @@
-"""requant (threshold unit, combinational) vs golden.model.requant: golden's thresholds
-(golden/thresholds.py) for random and extreme m / b / shift (m < 0, m == 0, |m| = 1, outputs
-clamped at both ends), every acc of the ACC_W-bit accumulator."""
+"""requant (threshold unit, combinational or with its compares registered, REG) vs
+golden.model.requant: golden's thresholds (golden/thresholds.py) for random and extreme m / b /
+shift (m < 0, m == 0, |m| = 1, outputs clamped at both ends), every acc of the ACC_W-bit
+accumulator; REG = 1: y one clock after an enabled edge, held through edges with en = 0."""
 
 import numpy as np
 import pytest
@@ -38,6 +39,10 @@ async def test_requant_exhaustive(dut):
     assert tw == threshold_bits(aw)
     rng = np.random.default_rng(aw * 100 + ab)
     accs = np.arange(-(1 << (aw - 1)), 1 << (aw - 1), dtype=np.int64)
+    reg = int(p.get("REG", 0))
+    held = None           # REG = 1: the value y holds (None before the first enabled edge)
+    dut.clk.value = 0
+    dut.en.value = 0
     checked = 0
     for m, b, shift in channels(aw, ab, rng):
         t, neg = channel_thresholds(m, b, shift, ab, aw)
@@ -48,17 +53,33 @@ async def test_requant_exhaustive(dut):
         want = model.requant(accs.reshape(1, 1, 1, -1), [m], [b], shift, ab).reshape(-1)
         for a, w in zip(accs, want):
             dut.acc.value = int(a) & ((1 << aw) - 1)
+            if reg:
+                en = int(rng.random() < 0.8) if held is not None else 1
+                dut.en.value = en
+                await Timer(1, unit="ns")
+                dut.clk.value = 1
+                await Timer(1, unit="ns")
+                dut.clk.value = 0
+                if not en:
+                    assert int(dut.y.value) == held, f"en = 0: y moved from {held}"
+                    dut.en.value = 1          # the same acc again, enabled
+                    await Timer(1, unit="ns")
+                    dut.clk.value = 1
+                    await Timer(1, unit="ns")
+                    dut.clk.value = 0
             await Timer(1, unit="ns")
             assert dut.y.value.is_resolvable, f"X/Z on y for acc={a} m={m} b={b}"
             got = int(dut.y.value)
             assert got == int(w), f"acc={a} m={m} b={b} shift={shift}: got {got}, want {int(w)}"
+            held = got
             checked += 1
     assert checked >= 19 * len(accs)
     dut._log.info("%d requant cases checked", checked)
 
 
-@pytest.mark.parametrize("aw,ab", [(6, 4), (8, 2), (5, 1), (7, 3)])
-def test_requant(aw, ab):
-    params = {"ACC_W": aw, "TH_W": threshold_bits(aw), "ABITS": ab}
+@pytest.mark.parametrize("aw,ab,reg", [(6, 4, 0), (8, 2, 0), (5, 1, 0), (7, 3, 0), (6, 4, 1),
+                                        (5, 2, 1)])
+def test_requant(aw, ab, reg):
+    params = {"ACC_W": aw, "TH_W": threshold_bits(aw), "ABITS": ab, "REG": reg}
     build_and_test("requant", sources_for("requant"), params, __name__,
-                   extra_env={"TB_SEED": "1"}, name=f"requant_{aw}_{ab}")
+                   extra_env={"TB_SEED": "1"}, name=f"requant_{aw}_{ab}_{reg}")

@@ -422,6 +422,42 @@ def test_fit_walks_every_cycle_budget():
         assert fit.plan_for_cycles(b, (lo + hi) // 2) == pe
 
 
+def test_router1_stall_falls_back_to_router2(tmp_path, monkeypatch):
+    """router "auto": a router1 whose fewest arcs left do not fall for ROUTER1_STALL_S is
+    stopped and the design is placed and routed again with router2 (the result says so). A
+    stand-in nextpnr stalls as router1 and routes as router2."""
+    from qgp.impl import devices, flow
+    line = "Info:       {} |      245        754 |  245   754 |       {}|       0.86       0.86|\n"
+    st = {}
+    assert not flow.router1_stalled("Info: Routing..\n", st, 0.0)
+    assert not flow.router1_stalled(line.format(1000, 925), st, 0.0)
+    assert not flow.router1_stalled(line.format(1000, 925) + line.format(2000, 553), st, 200.0)
+    assert st == {"arcs": 553, "t": 200.0}
+    assert not flow.router1_stalled(line.format(2000, 553) + line.format(3000, 554), st,
+                                    200.0 + flow.ROUTER1_STALL_S)
+    assert flow.router1_stalled(line.format(3000, 554), st, 201.0 + flow.ROUTER1_STALL_S)
+    fake = tmp_path / "fake-nextpnr"
+    fake.write_text("#!/bin/sh\ncase \"$*\" in\n"
+                    f"  *router1*) printf '{line.format(1000, 553)}' > pnr.log; sleep 60;;\n"
+                    "  *) printf 'Info: Program finished normally.\\n' > pnr.log\n"
+                    "     echo '{\"fmax\": {\"clk\": {\"achieved\": 80.0, \"constraint\": 125.0}}}' "
+                    "> report.json;;\nesac\n")
+    fake.chmod(0o755)
+    monkeypatch.setattr(flow, "tool", lambda name: str(fake))
+    monkeypatch.setattr(flow, "ROUTER1_STALL_S", 2)
+    work = tmp_path / "work"
+    work.mkdir()
+    said = []
+    pr = flow.place_and_route({"work": work}, devices.device("ecp5-25k"), 125, log=said.append,
+                              router="router1", fallback="router2")
+    assert pr["router"] == "router2" and pr["fmax_mhz"] == 80.0 and not pr["timing_met"]
+    assert pr["router1_stalled"] == "router1 stalled: 553 arcs left for 2 s"
+    assert any("again with router2" in s for s in said)
+    with pytest.raises(flow.ImplError, match="did not finish in 6 s"):   # no fallback: no stall check
+        flow.place_and_route({"work": work}, devices.device("ecp5-25k"), 125, log=said.append,
+                             router="router1", timeout=6)
+
+
 def test_seeds_keep_the_fastest_and_survive_a_failed_seed(tmp_path, monkeypatch):
     """SEEDS=n: a seed whose place and route fails (here: nextpnr's timeout) is recorded and the
     next seed runs; the fastest successful seed's files stay; all seeds failing is the error."""
