@@ -12,8 +12,10 @@
 // Behaviour:
 //   full throughput (one beat per clock), s_axis_tready and all m_axis_* outputs come
 //   straight from registers (no combinational path from input to output).
-//   HALF: s_axis_tready = output register empty (a register); a beat is taken only into an empty
-//   output register, so a beat every clock would be taken every other clock.
+//   HALF: s_axis_tready = output register empty, from its own register (a copy of
+//   !m_axis_tvalid, so that the producer's stall logic reads a flip-flop placed near it, not the
+//   output valid bit placed near the consumer); a beat is taken only into an empty output
+//   register, so a beat every clock would be taken every other clock.
 // Latency: 1 cycle (a beat accepted in cycle t is presented in cycle t+1).
 `timescale 1ns / 1ps
 `default_nettype none
@@ -51,9 +53,10 @@ generate
         reg              m_axis_tvalid_reg = 1'b0;
         reg [DATA_W-1:0] m_axis_tdata_reg = {DATA_W{1'b0}};
         reg              m_axis_tlast_reg = 1'b0;
-        wire             take = s_axis_tvalid && !m_axis_tvalid_reg;
+        reg              s_axis_tready_reg = 1'b1;   // == !m_axis_tvalid_reg, always
+        wire             take = s_axis_tvalid && s_axis_tready_reg;
 
-        assign s_axis_tready = !m_axis_tvalid_reg;
+        assign s_axis_tready = s_axis_tready_reg;
         assign m_axis_tdata  = m_axis_tdata_reg;
         assign m_axis_tvalid = m_axis_tvalid_reg;
         assign m_axis_tlast  = m_axis_tlast_reg;
@@ -61,19 +64,27 @@ generate
         always @(posedge clk) begin
             if (m_axis_tready) begin
                 m_axis_tvalid_reg <= 1'b0;
+                s_axis_tready_reg <= 1'b1;
             end
             if (take) begin
                 m_axis_tvalid_reg <= 1'b1;
+                s_axis_tready_reg <= 1'b0;
                 m_axis_tdata_reg <= s_axis_tdata;
                 m_axis_tlast_reg <= s_axis_tlast;
             end
             if (rst) begin
                 m_axis_tvalid_reg <= 1'b0;
+                s_axis_tready_reg <= 1'b1;
                 m_axis_tdata_reg <= {DATA_W{1'b0}};
                 m_axis_tlast_reg <= 1'b0;
             end
         end
         assign f_held = {1'b0, m_axis_tvalid_reg};
+`ifdef FORMAL
+        always @* begin
+            assert(s_axis_tready_reg == !m_axis_tvalid_reg);
+        end
+`endif
     end else begin : g_skid
         reg              s_axis_tready_reg = 1'b0;
         reg [DATA_W-1:0] m_axis_tdata_reg = {DATA_W{1'b0}};
