@@ -28,6 +28,12 @@ DEVICES = {
                  "package": "CABGA381", "lut4": 83640, "ff": 83640, "dsp": 156, "bram": 208},
 }
 
+# a primary clock input pin per package, where make impl puts the network's clock (without it
+# nextpnr may place clk on a pin with no path to the global clock network: router2 then fails to
+# route it): CABGA381's G2 (PCLKT6_0), the ULX3S's 25 MHz oscillator pin (rtl/board/ulx3s.lpf;
+# tests/impl checks the two agree)
+CLK_SITE = {"CABGA381": "G2"}
+
 # nextpnr-ecp5 report cell types -> our resource keys
 NEXTPNR_KEYS = {"TRELLIS_COMB": "lut4", "TRELLIS_FF": "ff", "MULT18X18D": "dsp", "DP16KD": "bram"}
 

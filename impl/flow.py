@@ -649,6 +649,12 @@ def _place_and_route(ctx, dev, freq_mhz, seed, placer, log, timeout, router, lpf
            "--json", "net.json", "--textcfg", "net.config", "--report", "report.json",
            "--freq", str(freq_mhz), "--timing-allow-fail", "--seed", str(seed),
            "--placer", placer, "--router", router, "--log", "pnr.log", "-q"]
+    if not lpf:
+        from qgp.impl.devices import CLK_SITE
+        if dev.get("package") in CLK_SITE:
+            lpf = "clk.lpf"   # the clock on a primary clock pin; the other pins nextpnr's choice
+            (work / lpf).write_text(f'LOCATE COMP "clk" SITE "{CLK_SITE[dev["package"]]}";\n'
+                                    'IOBUF PORT "clk" IO_TYPE=LVCMOS33;\n')
     if lpf:
         cmd += ["--lpf", str(lpf)]
     for f in ("report.json", "net.config"):

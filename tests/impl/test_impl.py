@@ -422,6 +422,16 @@ def test_fit_walks_every_cycle_budget():
         assert fit.plan_for_cycles(b, (lo + hi) // 2) == pe
 
 
+def test_clock_pin_is_the_boards():
+    """make impl's clock pin (devices.CLK_SITE) is the ULX3S's oscillator pin, read from the
+    board's constraint file: one primary clock input of CABGA381."""
+    from qgp.impl.devices import CLK_SITE, DEVICES
+    lpf = (Path(__file__).resolve().parents[2] / "rtl" / "board" / "ulx3s.lpf").read_text()
+    site = re.search(r'LOCATE COMP "clk_25mhz" SITE "(\w+)"', lpf).group(1)
+    assert CLK_SITE["CABGA381"] == site
+    assert all(d["package"] in CLK_SITE for d in DEVICES.values())
+
+
 def test_router1_stall_falls_back_to_router2(tmp_path, monkeypatch):
     """router "auto": a router1 whose fewest arcs left do not fall for ROUTER1_STALL_S is
     stopped and the design is placed and routed again with router2 (the result says so). A
