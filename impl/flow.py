@@ -652,10 +652,11 @@ def _place_and_route(ctx, dev, freq_mhz, seed, placer, log, timeout, router, lpf
     if not lpf:
         from qgp.impl.devices import CLK_SITE
         if dev.get("package") in CLK_SITE:
-            lpf = "clk.lpf"   # the clock on a primary clock pin; the other pins nextpnr's choice
-            (work / lpf).write_text(f'LOCATE COMP "clk" SITE "{CLK_SITE[dev["package"]]}";\n'
-                                    'IOBUF PORT "clk" IO_TYPE=LVCMOS33;\n')
-    if lpf:
+            # the clock on a primary clock pin; the other pins nextpnr's choice
+            (work / "clk.lpf").write_text(f'LOCATE COMP "clk" SITE "{CLK_SITE[dev["package"]]}";\n'
+                                          'IOBUF PORT "clk" IO_TYPE=LVCMOS33;\n')
+            cmd += ["--lpf", "clk.lpf", "--lpf-allow-unconstrained"]
+    else:
         cmd += ["--lpf", str(lpf)]
     for f in ("report.json", "net.config"):
         (work / f).unlink(missing_ok=True)
