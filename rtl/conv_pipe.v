@@ -175,77 +175,59 @@ assign en_rep = ~mv_rep | {EN_COPIES{m_axis_tready}};
 // output register's load, a copy per share of it
 (* keep *) reg [EN_COPIES-1:0] os_rep = {EN_COPIES{1'b0}};
 
-// valid, last and fold index of the beat leaving the datapath (DLAT enabled cycles after it
-// entered at stage 0)
-wire          d_valid, d_last;
-wire [FW-1:0] d_fold;
-wire          y_valid, y_last;
-wire [FW-1:0] y_fold;
+// valid, last and fold index {valid, last, fold} of a beat through the register stages of the
+// core's datapaths: chain 0 the DLAT stages of stage 0 -> 1 (from the beat entering at stage 0),
+// chain 1 the YLAT stages of stage 1 -> 2 (from stage 1); *_in what enters a chain, *_out what
+// leaves it (DLAT / YLAT enabled cycles later)
+localparam BW = FW + 2;
+wire [BW-1:0] d_in = {in_valid, s_axis_tlast, fold_reg};
+wire [BW-1:0] y_in = {s1_valid_reg, s1_last_reg, s1_fold_reg};
+wire [BW-1:0] d_out, y_out;
+/* verilator lint_off UNUSEDSIGNAL */  // d_chain: th_addr reads one stage's fold
+wire [((DLAT > 0) ? DLAT : 1)*BW-1:0] d_chain;
+/* verilator lint_on UNUSEDSIGNAL */
+genvar gc;
 generate
-    if (DLAT > 0) begin : g_dly
-        reg [DLAT-1:0]    v_dly = {DLAT{1'b0}};
-        reg [DLAT-1:0]    l_dly = {DLAT{1'b0}};
-        reg [DLAT*FW-1:0] f_dly = {DLAT*FW{1'b0}};
-        integer k;
-        always @(posedge clk) begin
-            if (en) begin
-                v_dly[0] <= in_valid;
-                l_dly[0] <= s_axis_tlast;
-                f_dly[0 +: FW] <= fold_reg;
-                for (k = 1; k < DLAT; k = k + 1) begin
-                    v_dly[k] <= v_dly[k-1];
-                    l_dly[k] <= l_dly[k-1];
-                    f_dly[k*FW +: FW] <= f_dly[(k-1)*FW +: FW];
+    for (gc = 0; gc < 2; gc = gc + 1) begin : g_chain
+        localparam N = (gc == 0) ? DLAT : YLAT;
+        wire [BW-1:0] in = (gc == 0) ? d_in : y_in;
+        wire [BW-1:0] out;
+        if (N > 0) begin : g_reg
+            reg [N*BW-1:0] q = {N*BW{1'b0}};
+            integer k;
+            always @(posedge clk) begin
+                if (en) begin
+                    q[0 +: BW] <= in;
+                    for (k = 1; k < N; k = k + 1) begin
+                        q[k*BW +: BW] <= q[(k-1)*BW +: BW];
+                    end
+                end
+                if (rst) begin
+                    q <= {N*BW{1'b0}};
                 end
             end
-            if (rst) begin
-                v_dly <= {DLAT{1'b0}};
-                l_dly <= {DLAT{1'b0}};
-                f_dly <= {DLAT*FW{1'b0}};
+            assign out = q[(N-1)*BW +: BW];
+            if (gc == 0) begin : g_taps
+                assign d_chain = q;
+            end
+        end else begin : g_wire
+            assign out = in;
+            if (gc == 0) begin : g_taps
+                assign d_chain = {BW{1'b0}};
             end
         end
-        assign d_valid = v_dly[DLAT-1];
-        assign d_last = l_dly[DLAT-1];
-        assign d_fold = f_dly[(DLAT-1)*FW +: FW];
-        assign th_addr = (DLAT == 1) ? fold_reg : f_dly[((DLAT > 1) ? DLAT-2 : 0)*FW +: FW];
-    end else begin : g_nodly
-        assign d_valid = in_valid;
-        assign d_last = s_axis_tlast;
-        assign d_fold = fold_reg;
-        assign th_addr = fold_reg;
     end
-    // valid, last and fold of the beat leaving the stage 1 -> 2 datapath (YLAT enabled cycles
-    // after stage 1)
-    if (YLAT > 0) begin : g_ydly
-        reg [YLAT-1:0]    v_ydly = {YLAT{1'b0}};
-        reg [YLAT-1:0]    l_ydly = {YLAT{1'b0}};
-        reg [YLAT*FW-1:0] f_ydly = {YLAT*FW{1'b0}};
-        integer ky;
-        always @(posedge clk) begin
-            if (en) begin
-                v_ydly[0] <= s1_valid_reg;
-                l_ydly[0] <= s1_last_reg;
-                f_ydly[0 +: FW] <= s1_fold_reg;
-                for (ky = 1; ky < YLAT; ky = ky + 1) begin
-                    v_ydly[ky] <= v_ydly[ky-1];
-                    l_ydly[ky] <= l_ydly[ky-1];
-                    f_ydly[ky*FW +: FW] <= f_ydly[(ky-1)*FW +: FW];
-                end
-            end
-            if (rst) begin
-                v_ydly <= {YLAT{1'b0}};
-                l_ydly <= {YLAT{1'b0}};
-                f_ydly <= {YLAT*FW{1'b0}};
-            end
-        end
-        assign y_valid = v_ydly[YLAT-1];
-        assign y_last = l_ydly[YLAT-1];
-        assign y_fold = f_ydly[(YLAT-1)*FW +: FW];
-    end else begin : g_noydly
-        assign y_valid = s1_valid_reg;
-        assign y_last = s1_last_reg;
-        assign y_fold = s1_fold_reg;
-    end
+endgenerate
+assign d_out = g_chain[0].out;
+assign y_out = g_chain[1].out;
+wire          d_valid = d_out[BW-1], d_last = d_out[BW-2];
+wire [FW-1:0] d_fold = d_out[FW-1:0];
+wire          y_valid = y_out[BW-1], y_last = y_out[BW-2];
+wire [FW-1:0] y_fold = y_out[FW-1:0];
+// the threshold ROM's address: the fold entering the datapath's last stage (DLAT > 1: stage
+// DLAT - 2 of chain 0; DLAT = 1: fold_reg) or, DLAT = 0, the fold entering stage 1
+assign th_addr = (DLAT > 1) ? d_chain[((DLAT > 1) ? DLAT-2 : 0)*BW +: FW] : fold_reg;
+generate
     if (FOLD == 1) begin : g_asm1
         assign asm_shift = asm_reg;                           // nothing to collect
         assign beat = s2_y_reg;
