@@ -47,6 +47,14 @@ class Model:
         return pack(ys, self.abits)
 
 
+def delayed(line, here, en):
+    """A datapath's register stages that load with en: (what leaves them now, the stages after
+    the edge); no stage (an empty line): here itself."""
+    if not line:
+        return here, line
+    return line[-1], ([here] + line[:-1] if en else line)
+
+
 class TB:
     """Clock, reset and one falling-edge process that plays source, sink and the core's two
     datapaths (inputs settle half a clock before the edge that samples them)."""
@@ -115,22 +123,12 @@ class TB:
             en, fold = int(dut.en.value), int(dut.fold.value)
             # stage 0 -> 1 datapath: DLAT enabled stages (the adder tree registers)
             here = (self.w, fold) if self.offered else None
-            if m.dlat == 0:
-                head = here
-            else:
-                head = self.dl[-1]
-                if en:
-                    self.dl = [here] + self.dl[:-1]
+            head, self.dl = delayed(self.dl, here, en)
             dut.acc_lane.value = m.acc_word(*head) if head is not None else self._junk()
             # stage 1 -> 2 datapath: YLAT enabled stages (the requant's compare registers)
             s1 = unpack(int(dut.s1_acc.value), m.acc_w, m.pe)
             y_here = pack(m.y_lane(s1, int(dut.s1_fold.value)), m.abits)
-            if m.ylat == 0:
-                y_head = y_here
-            else:
-                y_head = self.yl[-1]
-                if en:
-                    self.yl = [y_here] + self.yl[:-1]
+            y_head, self.yl = delayed(self.yl, y_here, en)
             dut.y_lane.value = (y_head if y_head is not None
                                 else int(self.rng.integers(0, 1 << (m.pe * m.abits))))
             if self.offered and self.first_valid is None:
