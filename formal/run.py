@@ -40,6 +40,7 @@ JOBS = [
     ("conv_pipe", "bmc", "AXIS rules, reset state, frame shape (F=3), no pixel created/lost (in - out <= 3, drains), FOLD=2"),
     ("conv_pipe", "bmc_dlat2", "the same with DLAT=2 datapath register stages (in - out <= 5), EN_COPIES=2"),
     ("conv_pipe", "bmc_ylat", "the same with DLAT=1 and YLAT=1 (the requant's compare register) stages (in - out <= 5)"),
+    ("conv_pipe", "bmc_credit", "never stalling, CREDIT=3 output FIFO entries, DLAT=YLAT=1, EN_COPIES=2 (in - out <= 3, drains: no FIFO overflow)"),
 ]
 
 # why each BMC depth suffices (printed under the table)

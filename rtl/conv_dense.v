@@ -16,6 +16,8 @@
 //   TREE_REG  adder tree pipelining: a register every TREE_REG levels (adder_tree REG_EVERY;
 //             0 = none) (default 0)
 //   EN_COPIES copies of the pipeline enable (conv_pipe EN_COPIES) (default 1)
+//   CREDIT    0: the pipeline stalls on the output; >= 2: it never stalls, its output goes
+//             through a CREDIT-entry FIFO (conv_pipe CREDIT: one cycle more latency) (default 0)
 //   RQ_REG    1: the requant's compares registered (requant REG; rtl/gen/params.py
 //             requant_latency: one more cycle) (default 0)
 //   WVEC      FOLD == 1: the weights as a constant, CO*CI*9*WBITS bits: channel o at
@@ -41,9 +43,10 @@
 //   when FOLD > 1 and TREE_REG > 0 (the leaves registered: adder_tree LEAF_REG), PLAT = 1 when
 //   LREG and WBITS >= 3 (each product registered after the first level of its partial
 //   products), with LV = clog2(NL) (rtl/gen/params.py: tree_latency); otherwise as conv_qgp:
-//   the window accepted in cycle t (its last fold) is on the output in cycle t+3+TLAT+RQ_REG;
+//   the window accepted in cycle t (its last fold) is on the output in cycle t+3+TLAT+RQ_REG+C (C = 1 when
+//   CREDIT > 0, else 0);
 //   a stream of P windows offered every clock with the output always ready takes
-//   P*FOLD + 2 + TLAT + RQ_REG cycles from the first window offered to the last output beat.
+//   P*FOLD + 2 + TLAT + RQ_REG + C cycles from the first window offered to the last output beat.
 `timescale 1ns / 1ps
 `default_nettype none
 module conv_dense #(
@@ -57,6 +60,7 @@ module conv_dense #(
     parameter ABITS = 4,
     parameter TREE_REG = 0,
     parameter EN_COPIES = 1,
+    parameter CREDIT = 0,
     parameter RQ_REG = 0,
     parameter [CO*CI*9*WBITS-1:0] WVEC = 0,
     parameter W_FILE = "",
@@ -169,7 +173,7 @@ wire [PE*ACC_W-1:0] s1_acc;
 wire [PE*ACC_W-1:0] acc_lane;
 wire [PE*ABITS-1:0] y_lane;
 conv_pipe #(.CO(CO), .PE(PE), .ACC_W(ACC_W), .ABITS(ABITS), .DLAT(TLAT), .YLAT(RQ_REG), .FW(FW),
-            .PREFETCH((FOLD > 1) ? 1 : 0), .EN_COPIES(EN_COPIES)) pipe (
+            .PREFETCH((FOLD > 1) ? 1 : 0), .EN_COPIES(EN_COPIES), .CREDIT(CREDIT)) pipe (
     .clk(clk), .rst(rst),
     .s_axis_tvalid(s_axis_tvalid), .s_axis_tready(s_axis_tready), .s_axis_tlast(s_axis_tlast),
     .fold(fold), .en(en), .en_rep(en_rep), .acc_lane(acc_lane), .s1_acc(s1_acc), .s1_fold(s1_fold),

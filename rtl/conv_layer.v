@@ -24,6 +24,9 @@
 //               chooses FOLD >= 3, PE <= 4) (default 0)
 //   TREE_REG    adder tree pipelining of the core: a register every TREE_REG levels (0: none)
 //   EN_COPIES   copies of the core's pipeline enable (conv_pipe EN_COPIES) (default 1)
+//   CREDIT      0: the core stalls on its output, a skid after it; >= 2: the core never stalls
+//               and its CREDIT-entry output FIFO (conv_pipe CREDIT) takes the skid's place
+//               (the same latency) (default 0; rtl/gen/params.py credit_depth)
 //   RQ_REG      1: the requant's compares registered (requant REG; rtl/gen/params.py
 //               requant_latency: one more cycle) (default 0)
 //   TS_VEC / TS_FILE (QGP, FOLD 1 / > 1), WVEC / W_FILE (dense), TH_VEC / TH_FILE   weights and
@@ -38,7 +41,7 @@
 //   beat (last output cycle - first input cycle): FIFO 1, window W+2, conv 3 + TLAT + RQ_REG
 //   (after the last fold; TLAT = the core's adder tree register stages, rtl/gen/params.py
 //   tree_latency; RQ_REG: requant_latency),
-//   skid 1, pool 1. RING adds 5 (rtl/gen/params.py ring_latency): the column before
+//   skid 1 (CREDIT: the core's output FIFO instead), pool 1. RING adds 5 (rtl/gen/params.py ring_latency): the column before
 //   a frame's first window and that window's own column take 3 clocks each to write (the
 //   columns no window uses inside the frame are dropped at once).
 `timescale 1ns / 1ps
@@ -59,6 +62,7 @@ module conv_layer #(
     parameter TH_W = (DENSE != 0) ? ACC_W + 1 : ACC_W + 2,
     parameter TREE_REG = 0,
     parameter EN_COPIES = 1,
+    parameter CREDIT = 0,
     parameter RQ_REG = 0,
     parameter [CO*CI*5-1:0] TS_VEC = 0,
     parameter TS_FILE = "",
@@ -125,7 +129,7 @@ generate
         if (DENSE != 0) begin : g_dense
             conv_dense #(
                 .CI(CI), .CO(CO), .IN_BITS(IN_BITS), .WBITS(WBITS), .ACC_W(ACC_W), .TH_W(TH_W),
-                .PE(PE), .ABITS(ABITS), .TREE_REG(TREE_REG), .EN_COPIES(EN_COPIES), .RQ_REG(RQ_REG),
+                .PE(PE), .ABITS(ABITS), .TREE_REG(TREE_REG), .EN_COPIES(EN_COPIES), .CREDIT(CREDIT), .RQ_REG(RQ_REG),
                 .WVEC(WVEC), .W_FILE(W_FILE), .TH_VEC(TH_VEC), .TH_FILE(TH_FILE),
                 .ROM_STYLE(ROM_STYLE)
             ) conv (
@@ -138,7 +142,7 @@ generate
         end else begin : g_qgp
             conv_qgp #(
                 .CI(CI), .CO(CO), .BITS(IN_BITS), .ACC_W(ACC_W), .TH_W(TH_W), .PE(PE),
-                .ABITS(ABITS), .TREE_REG(TREE_REG), .EN_COPIES(EN_COPIES), .RQ_REG(RQ_REG),
+                .ABITS(ABITS), .TREE_REG(TREE_REG), .EN_COPIES(EN_COPIES), .CREDIT(CREDIT), .RQ_REG(RQ_REG),
                 .TS_VEC(TS_VEC), .TS_FILE(TS_FILE), .TH_VEC(TH_VEC), .TH_FILE(TH_FILE),
                 .ROM_STYLE(ROM_STYLE)
             ) conv (
@@ -165,7 +169,7 @@ generate
         );
         conv_qgp_ring #(
             .CI(CI), .CO(CO), .BITS(IN_BITS), .ACC_W(ACC_W), .TH_W(TH_W), .PE(PE),
-            .ABITS(ABITS), .TREE_REG(TREE_REG), .EN_COPIES(EN_COPIES), .RQ_REG(RQ_REG), .TS_FILE(TS_FILE), .TH_FILE(TH_FILE),
+            .ABITS(ABITS), .TREE_REG(TREE_REG), .EN_COPIES(EN_COPIES), .CREDIT(CREDIT), .RQ_REG(RQ_REG), .TS_FILE(TS_FILE), .TH_FILE(TH_FILE),
             .ROM_STYLE(ROM_STYLE)
         ) conv (
             .clk(clk), .rst(rst),
@@ -179,14 +183,24 @@ generate
     end
 endgenerate
 
-// a folded core puts out at most one pixel every FOLD >= 2 clocks: one register is enough
-axis_skid #(.DATA_W(CO*ABITS), .HALF((CO / PE >= 2) ? 1 : 0)) skid (
-    .clk(clk), .rst(rst),
-    .s_axis_tdata(conv_tdata), .s_axis_tvalid(conv_tvalid),
-    .s_axis_tready(conv_tready), .s_axis_tlast(conv_tlast),
-    .m_axis_tdata(skid_tdata), .m_axis_tvalid(skid_tvalid),
-    .m_axis_tready(skid_tready), .m_axis_tlast(skid_tlast)
-);
+generate
+    if (CREDIT == 0) begin : g_skid
+        // a folded core puts out at most one pixel every FOLD >= 2 clocks: one register is enough
+        axis_skid #(.DATA_W(CO*ABITS), .HALF((CO / PE >= 2) ? 1 : 0)) skid (
+            .clk(clk), .rst(rst),
+            .s_axis_tdata(conv_tdata), .s_axis_tvalid(conv_tvalid),
+            .s_axis_tready(conv_tready), .s_axis_tlast(conv_tlast),
+            .m_axis_tdata(skid_tdata), .m_axis_tvalid(skid_tvalid),
+            .m_axis_tready(skid_tready), .m_axis_tlast(skid_tlast)
+        );
+    end else begin : g_noskid
+        // the core's output FIFO: valid from a register, ready reaches only its credit count
+        assign skid_tdata = conv_tdata;
+        assign skid_tvalid = conv_tvalid;
+        assign conv_tready = skid_tready;
+        assign skid_tlast = conv_tlast;
+    end
+endgenerate
 
 generate
     if (POOL != 0) begin : g_pool

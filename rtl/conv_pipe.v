@@ -19,6 +19,12 @@
 //   PREFETCH 1: the core reads its weight ROM through two registers (rom_addr, rom_ce,
 //           rom_load), and the cycle after reset primes them: no window is taken in it
 //           (default 0)
+//   CREDIT  0: the pipeline stalls as a whole (en) when the output register is full and not
+//           taken. >= 2: the pipeline never stalls (en = 1: no enable on any datapath register)
+//           and the output register feeds a CREDIT-entry FIFO; a window enters only while a
+//           credit is free (a register: fewer than CREDIT windows started and not yet taken
+//           from the FIFO), so the FIFO never overflows. rtl/gen/params.py credit_depth: the
+//           fewest entries that keep one window per FOLD clocks (default 0)
 //   EN_COPIES copies of the enable (en_rep), each from its own copy of the output register's
 //           valid bit, for the core's wide registers (adder trees, ROM words) and this block's
 //           (stage 1 and 2 data, output assembly and register), so that no single net enables
@@ -48,11 +54,14 @@
 //           belongs to s1_fold)
 //   y_lane  [PE*ABITS-1:0] in: stage 2 datapath result
 //   m_axis_tdata[CO*ABITS-1:0], m_axis_tvalid, m_axis_tready, m_axis_tlast   output pixels
-// Timing: a window is held for FOLD cycles (s_axis_tready only on the last fold). The pipeline
-//   stalls as a whole when the output register is full and not taken (s_axis_tready depends
-//   combinationally on m_axis_tready). The window accepted in cycle t (its last fold) is on the
-//   output in cycle t+3+DLAT+YLAT; P windows offered every clock with the output always ready
-//   take P*FOLD + 2 + DLAT + YLAT cycles from the first window offered to the last output beat.
+// Timing: a window is held for FOLD cycles (s_axis_tready only on the last fold). CREDIT = 0:
+//   the pipeline stalls as a whole when the output register is full and not taken
+//   (s_axis_tready depends combinationally on m_axis_tready); CREDIT >= 2: s_axis_tready and
+//   m_axis_tvalid come from registers and m_axis_tready reaches only the credit count. The
+//   window accepted in cycle t (its last fold) is on the output in cycle t+3+DLAT+YLAT+C (C = 1
+//   with CREDIT, the FIFO; else 0); P windows offered every clock with the output always ready
+//   take P*FOLD + 2 + DLAT + YLAT + C cycles from the first window offered to the last output
+//   beat (CREDIT >= credit_depth).
 `timescale 1ns / 1ps
 `default_nettype none
 module conv_pipe #(
@@ -64,6 +73,7 @@ module conv_pipe #(
     parameter YLAT = 0,
     parameter PREFETCH = 0,
     parameter EN_COPIES = 1,
+    parameter CREDIT = 0,
     parameter FW = (CO / PE > 1) ? $clog2(CO / PE) : 1
 ) (
     input  wire                   clk,
@@ -110,6 +120,9 @@ generate
     if (EN_COPIES < 1) begin : g_check_en_copies_must_be_at_least_1
         EN_COPIES_must_be_at_least_1 EN_COPIES_must_be_at_least_1();
     end
+    if (CREDIT != 0 && CREDIT < 2) begin : g_check_credit_must_be_0_or_at_least_2
+        CREDIT_must_be_0_or_at_least_2 CREDIT_must_be_0_or_at_least_2();
+    end
     if (DLAT < 0) begin : g_check_dlat_must_not_be_negative
         DLAT_must_not_be_negative DLAT_must_not_be_negative();
     end
@@ -126,6 +139,8 @@ localparam [31:0] FLAST_32 = FOLD - 1;
 localparam [FW-1:0] FLAST = FLAST_32[FW-1:0];
 localparam [31:0] FIRST_RA_32 = (PE >= 1 && CO >= 2 * PE) ? 1 : 0;   // FOLD > 1 (PE 0: no division)
 localparam [FW-1:0] FIRST_RA = FIRST_RA_32[FW-1:0];   // rom_addr in the priming cycle
+localparam [31:0] RA2_32 = (PE >= 1 && CO > 2 * PE) ? 2 : 0;   // fold 0 + 2 (mod FOLD)
+localparam [FW-1:0] RA2 = RA2_32[FW-1:0];
 
 // the fold after f (FOLD - 1 -> 0)
 function [FW-1:0] fold_after;
@@ -165,12 +180,23 @@ reg [CO*ABITS-1:0] m_axis_tdata_reg = {CO*ABITS{1'b0}};
 reg                m_axis_tvalid_reg = 1'b0, m_axis_tvalid_next;
 reg                m_axis_tlast_reg = 1'b0, m_axis_tlast_next;
 
-assign en = !m_axis_tvalid_reg || m_axis_tready;
+// CREDIT: go_rep[k] = a credit is free (copies, one per share of the ROM word's load); a beat
+// on s_axis enters the datapath (take) when valid and either a credit is free or it is a later
+// fold of a window already started (the window's credit was taken at its fold 0)
+wire out_ready;   // the output register is taken (CREDIT: always, the FIFO has room)
+(* keep *) reg [EN_COPIES-1:0] go_rep = {EN_COPIES{1'b1}};
+wire               fold_nz = (fold_reg != {FW{1'b0}});
+wire [EN_COPIES-1:0] take_rep = (CREDIT > 0) ? {EN_COPIES{in_valid}} & (go_rep | {EN_COPIES{fold_nz}})
+                                             : {EN_COPIES{in_valid}};
+wire               take = take_rep[0];
+wire               credit_ok = (CREDIT == 0) || go_rep[0] || fold_nz;
+
+assign en = (CREDIT > 0) || !m_axis_tvalid_reg || out_ready;
 // the enable's copies: each from its own copy of m_axis_tvalid_reg, which loads with its own
 // copy of en (so no two copies are the same cell: yosys' opt_merge would fold identical
 // flip-flops into one, keep or not)
 (* keep *) reg [EN_COPIES-1:0] mv_rep = {EN_COPIES{1'b0}};
-assign en_rep = ~mv_rep | {EN_COPIES{m_axis_tready}};
+assign en_rep = (CREDIT > 0) ? {EN_COPIES{1'b1}} : ~mv_rep | {EN_COPIES{out_ready}};
 // copies of "stage 2 holds a window's last fold" (s2_valid_reg && s2_fold_reg == FLAST): the
 // output register's load, a copy per share of it
 (* keep *) reg [EN_COPIES-1:0] os_rep = {EN_COPIES{1'b0}};
@@ -180,7 +206,7 @@ assign en_rep = ~mv_rep | {EN_COPIES{m_axis_tready}};
 // chain 1 the YLAT stages of stage 1 -> 2 (from stage 1); *_in what enters a chain, *_out what
 // leaves it (DLAT / YLAT enabled cycles later)
 localparam BW = FW + 2;
-wire [BW-1:0] d_in = {in_valid, s_axis_tlast, fold_reg};
+wire [BW-1:0] d_in = {take, s_axis_tlast, fold_reg};
 wire [BW-1:0] y_in = {s1_valid_reg, s1_last_reg, s1_fold_reg};
 wire [BW-1:0] d_out, y_out;
 /* verilator lint_off UNUSEDSIGNAL */  // d_chain: th_addr reads one stage's fold
@@ -240,19 +266,60 @@ generate
     end
 endgenerate
 
-assign s_axis_tready = en && (fold_reg == FLAST) && !prime;
+// CREDIT: s_axis_tready is a register (rdy: the fold is the last and, FOLD = 1, a credit free)
+wire rdy;
+assign s_axis_tready = (CREDIT > 0) ? rdy : en && (fold_reg == FLAST) && !prime && credit_ok;
 assign fold = fold_reg;
 // rom_addr: words 0 (read in reset) and 1 (in the priming cycle), then the fold after the next
 reg [FW-1:0] ra_reg = {FW{1'b0}};
 assign rom_addr = rst ? {FW{1'b0}} : ra_reg;
-assign rom_ce = rst || prime || (en && in_valid);
-assign rom_load = {EN_COPIES{prime}} | (en_rep & {EN_COPIES{in_valid}});
+assign rom_ce = rst || prime || (en && take);
+assign rom_load = {EN_COPIES{prime}} | (en_rep & take_rep);
 assign th_ce = en;
 assign s1_acc = s1_acc_reg;
 assign s1_fold = s1_fold_reg;
-assign m_axis_tdata = m_axis_tdata_reg;
-assign m_axis_tvalid = m_axis_tvalid_reg;
-assign m_axis_tlast = m_axis_tlast_reg;
+
+// the output: the output register itself (CREDIT = 0) or the FIFO it feeds
+generate
+    if (CREDIT > 0) begin : g_credit
+        localparam CW = $clog2(CREDIT + 1);
+        localparam [CW-1:0] CMAX = CREDIT[CW-1:0];
+        reg  [CW-1:0] n_reg = {CW{1'b0}};   // windows started and not yet taken from the FIFO
+        localparam RDY0 = (FOLD == 1 && PREFETCH == 0) ? 1'b1 : 1'b0;   // s_axis_tready after reset
+        reg           rdy_reg = RDY0;
+        wire          start = take && (fold_reg == {FW{1'b0}});
+        wire          pop = m_axis_tvalid && m_axis_tready;
+        wire [CW-1:0] n_next = n_reg + {{(CW-1){1'b0}}, start} - {{(CW-1){1'b0}}, pop};
+        /* verilator lint_off UNUSEDSIGNAL */  // never full: the credits bound it
+        wire          fifo_ready;
+        /* verilator lint_on UNUSEDSIGNAL */
+        always @(posedge clk) begin
+            n_reg <= n_next;
+            go_rep <= {EN_COPIES{n_next < CMAX}};
+            rdy_reg <= (fold_next == FLAST) && (FOLD > 1 || n_next < CMAX);
+            if (rst) begin
+                n_reg <= {CW{1'b0}};
+                go_rep <= {EN_COPIES{1'b1}};
+                rdy_reg <= RDY0;
+            end
+        end
+        assign rdy = rdy_reg;
+        assign out_ready = 1'b1;
+        axis_fifo #(.DATA_W(CO*ABITS), .DEPTH(CREDIT)) out_fifo (
+            .clk(clk), .rst(rst),
+            .s_axis_tdata(m_axis_tdata_reg), .s_axis_tvalid(m_axis_tvalid_reg),
+            .s_axis_tready(fifo_ready), .s_axis_tlast(m_axis_tlast_reg),
+            .m_axis_tdata(m_axis_tdata), .m_axis_tvalid(m_axis_tvalid),
+            .m_axis_tready(m_axis_tready), .m_axis_tlast(m_axis_tlast)
+        );
+    end else begin : g_stall
+        assign out_ready = m_axis_tready;
+        assign rdy = 1'b0;
+        assign m_axis_tdata = m_axis_tdata_reg;
+        assign m_axis_tvalid = m_axis_tvalid_reg;
+        assign m_axis_tlast = m_axis_tlast_reg;
+    end
+endgenerate
 
 // the wide data registers, a lane (of stage 1 / 2) or a fold's PE*ABITS bits (of the assembly
 // and the output) per enable copy in turn. They load on every enabled clock: stage 1 and 2
@@ -314,7 +381,7 @@ always @* begin
         s1_valid_next = d_valid;
         s1_fold_next = d_fold;
         s1_last_next = d_last;
-        if (in_valid) begin
+        if (take) begin
             fold_next = fold_after(fold_reg);
         end
         // stage 2 -> output
@@ -343,7 +410,13 @@ always @(posedge clk) begin
             os_rep[ke] <= y_valid && (y_fold == FLAST);
         end
     end
-    ra_reg <= fold_after(fold_after(fold_next));
+    // rom_addr: the fold after the next one, two folds ahead of fold_reg from the priming
+    // cycle on (PREFETCH = 0: from reset), a counter of its own that advances with the fold
+    if (prime) begin
+        ra_reg <= RA2;
+    end else if (en && take) begin
+        ra_reg <= fold_after(ra_reg);
+    end
     m_axis_tvalid_reg <= m_axis_tvalid_next;
     m_axis_tlast_reg <= m_axis_tlast_next;
     if (rst) begin
@@ -356,7 +429,7 @@ always @(posedge clk) begin
         s2_last_reg <= 1'b0;
         mv_rep <= {EN_COPIES{1'b0}};
         os_rep <= {EN_COPIES{1'b0}};
-        ra_reg <= FIRST_RA;
+        ra_reg <= (PREFETCH != 0) ? FIRST_RA : RA2;
         m_axis_tvalid_reg <= 1'b0;
         m_axis_tlast_reg <= 1'b0;
     end

@@ -19,6 +19,8 @@
 //   TREE_REG  adder tree pipelining: a register every TREE_REG levels (adder_tree REG_EVERY;
 //             0 = none) (default 0)
 //   EN_COPIES copies of the pipeline enable (conv_pipe EN_COPIES) (default 1)
+//   CREDIT    0: the pipeline stalls on the output; >= 2: it never stalls, its output goes
+//             through a CREDIT-entry FIFO (conv_pipe CREDIT: one cycle more latency) (default 0)
 //   RQ_REG    1: the requant's compares registered (requant REG; rtl/gen/params.py
 //             requant_latency: one more cycle) (default 0)
 //   TS_VEC    FOLD == 1: the taps and signs as a constant, CO*CI*5 bits: channel o at
@@ -53,8 +55,9 @@
 // Latency: TLAT = LREG + ((TREE_REG > 0 && LV > 2) ? (LV - 2) / TREE_REG : 0), LREG = 1 when
 //   FOLD > 1 and TREE_REG > 0 (the leaves registered: adder_tree LEAF_REG), with LV = clog2(CI)
 //   (rtl/gen/params.py: tree_latency). The window accepted in cycle t (its last fold) is on the
-//   output in cycle t+3+TLAT+RQ_REG; a stream of P windows offered every clock with the output
-//   always ready takes P*FOLD + 2 + TLAT + RQ_REG cycles from the first window offered (tvalid)
+//   output in cycle t+3+TLAT+RQ_REG+C (C = 1 when
+//   CREDIT > 0, else 0); a stream of P windows offered every clock with the output
+//   always ready takes P*FOLD + 2 + TLAT + RQ_REG + C cycles from the first window offered (tvalid)
 //   to the last output beat; the first window is accepted FOLD-1 cycles after it is offered.
 `timescale 1ns / 1ps
 `default_nettype none
@@ -68,6 +71,7 @@ module conv_qgp #(
     parameter ABITS = 4,
     parameter TREE_REG = 0,
     parameter EN_COPIES = 1,
+    parameter CREDIT = 0,
     parameter RQ_REG = 0,
     parameter [CO*CI*5-1:0] TS_VEC = 0,
     parameter TS_FILE = "",
@@ -97,7 +101,7 @@ wire [PE*CI*5-1:0]  ts_word;
 /* verilator lint_on UNUSEDSIGNAL */
 wire [PE*CI*TW-1:0] term;          // lane p, input channel i at [(p*CI + i)*TW +: TW]
 conv_qgp_core #(.CI(CI), .CO(CO), .BITS(BITS), .ACC_W(ACC_W), .TH_W(TH_W), .PE(PE),
-                .ABITS(ABITS), .TREE_REG(TREE_REG), .EN_COPIES(EN_COPIES), .RQ_REG(RQ_REG), .TS_VEC(TS_VEC), .TS_FILE(TS_FILE),
+                .ABITS(ABITS), .TREE_REG(TREE_REG), .EN_COPIES(EN_COPIES), .CREDIT(CREDIT), .RQ_REG(RQ_REG), .TS_VEC(TS_VEC), .TS_FILE(TS_FILE),
                 .TH_VEC(TH_VEC), .TH_FILE(TH_FILE), .ROM_STYLE(ROM_STYLE)) core (
     .clk(clk), .rst(rst),
     .s_axis_tvalid(s_axis_tvalid), .s_axis_tready(s_axis_tready), .s_axis_tlast(s_axis_tlast),

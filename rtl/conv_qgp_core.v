@@ -4,7 +4,7 @@
 // multiplexers; conv_qgp_ring: per-lane tap memories) turns the fold's tap / sign word into the
 // lanes' signed terms.
 //
-// Parameters: CI, CO, BITS, ACC_W, TH_W, PE, ABITS, TREE_REG, EN_COPIES, RQ_REG, TS_VEC, TS_FILE,
+// Parameters: CI, CO, BITS, ACC_W, TH_W, PE, ABITS, TREE_REG, EN_COPIES, CREDIT, RQ_REG, TS_VEC, TS_FILE,
 //   TH_VEC, TH_FILE,
 //   ROM_STYLE as conv_qgp (TS_FILE's tap fields are the front end's: conv_qgp_ring's are {kx, ky})
 // Ports:
@@ -27,6 +27,7 @@ module conv_qgp_core #(
     parameter ABITS = 4,
     parameter TREE_REG = 0,
     parameter EN_COPIES = 1,
+    parameter CREDIT = 0,
     parameter RQ_REG = 0,
     parameter [CO*CI*5-1:0] TS_VEC = 0,
     parameter TS_FILE = "",
@@ -112,7 +113,7 @@ wire [PE*SW-1:0]    s1_acc;
 wire [PE*SW-1:0]    acc_lane;
 wire [PE*ABITS-1:0] y_lane;
 conv_pipe #(.CO(CO), .PE(PE), .ACC_W(SW), .ABITS(ABITS), .DLAT(TLAT), .YLAT(RQ_REG), .FW(FW),
-            .PREFETCH((FOLD > 1) ? 1 : 0), .EN_COPIES(EN_COPIES)) pipe (
+            .PREFETCH((FOLD > 1) ? 1 : 0), .EN_COPIES(EN_COPIES), .CREDIT(CREDIT)) pipe (
     .clk(clk), .rst(rst),
     .s_axis_tvalid(s_axis_tvalid), .s_axis_tready(s_axis_tready), .s_axis_tlast(s_axis_tlast),
     .fold(fold), .en(en), .en_rep(en_rep), .acc_lane(acc_lane), .s1_acc(s1_acc), .s1_fold(s1_fold),

@@ -4,7 +4,7 @@
 // column beats of window3x3_cols. FOLD >= 3 keeps one window per FOLD cycles (a column takes 3
 // clocks to write); rtl/gen/params.py chooses it (ring_mode).
 //
-// Parameters: CI, CO, BITS, ACC_W, TH_W, PE, ABITS, TREE_REG, EN_COPIES, RQ_REG, TH_FILE, ROM_STYLE
+// Parameters: CI, CO, BITS, ACC_W, TH_W, PE, ABITS, TREE_REG, EN_COPIES, CREDIT, RQ_REG, TH_FILE, ROM_STYLE
 //   as conv_qgp;
 //   TS_FILE   $readmemh file, FOLD words of PE*CI*5 bits laid out as conv_qgp's, but each tap
 //             is {kx, ky} (2 + 2 bits: the tap's column kx = dx + 1 and row ky = dy + 1,
@@ -37,6 +37,7 @@ module conv_qgp_ring #(
     parameter ABITS = 4,
     parameter TREE_REG = 0,
     parameter EN_COPIES = 1,
+    parameter CREDIT = 0,
     parameter RQ_REG = 0,
     parameter TS_FILE = "",
     parameter TH_FILE = "",
@@ -76,7 +77,7 @@ wire [PE*CI*TW-1:0] term;          // lane p, input channel i at [(p*CI + i)*TW 
 wire                core_tready;
 wire                cur_v, cur_last;
 conv_qgp_core #(.CI(CI), .CO(CO), .BITS(BITS), .ACC_W(ACC_W), .TH_W(TH_W), .PE(PE),
-                .ABITS(ABITS), .TREE_REG(TREE_REG), .EN_COPIES(EN_COPIES), .RQ_REG(RQ_REG), .TS_FILE(TS_FILE), .TH_FILE(TH_FILE),
+                .ABITS(ABITS), .TREE_REG(TREE_REG), .EN_COPIES(EN_COPIES), .CREDIT(CREDIT), .RQ_REG(RQ_REG), .TS_FILE(TS_FILE), .TH_FILE(TH_FILE),
                 .ROM_STYLE(ROM_STYLE)) core (
     .clk(clk), .rst(rst),
     .s_axis_tvalid(cur_v), .s_axis_tready(core_tready), .s_axis_tlast(cur_last),

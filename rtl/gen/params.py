@@ -73,6 +73,10 @@ DEFAULT_EN_COPIES = 1
 # requant pipelining of the conv cores (RQ_REG 1: the threshold compares registered, one more
 # cycle per layer): the compare -> XOR -> stage-2 path was the mid network's critical path
 DEFAULT_RQ_REG = 1
+# 1: the conv cores never stall (conv_pipe CREDIT = credit_depth): a window enters while a
+# credit of the core's output FIFO is free, so no enable fans out from the output handshake to
+# the datapath registers; 0: the pipeline stalls as a whole on its output (a skid after it)
+DEFAULT_CREDIT = 1
 
 # a conv_qgp layer keeps its window in tap memories (conv_qgp RING) from this FOLD on: a column
 # takes 3 clocks to write, so below it the layer would not keep one window per FOLD cycles
@@ -282,6 +286,7 @@ def layer_params(layer, abits, in_bits, out_dir, prefix, fold=1, fifo_depth=None
         EN_COPIES=DEFAULT_EN_COPIES,
         RQ_REG=DEFAULT_RQ_REG,
     )
+    p["CREDIT"] = (credit_depth(fold, tree_latency(p), requant_latency(p)) if DEFAULT_CREDIT else 0)
     p.update(_requant_params(layer, abits, prefix, out_dir, fold))
     if t == "conv_dense":
         lw = ci * 9 * p["WBITS"]
@@ -334,6 +339,17 @@ def tree_latency(params):
 def requant_latency(params):
     """Register stages inside a conv core's requant (requant.v REG = RQ_REG): 0 or 1."""
     return int(params.get("RQ_REG", 0))
+
+
+def credit_depth(fold, dlat, ylat):
+    """Entries of a never-stalling conv core's output FIFO (conv_pipe CREDIT): the fewest that
+    keep one window every ``fold`` clocks with the output always ready. A window's credit is
+    taken at its first fold and comes back (a register later) when its pixel leaves the FIFO,
+    fold + 3 + dlat + ylat clocks on (dlat, ylat: the core's datapath register stages, TLAT and
+    RQ_REG), so (fold + 3 + dlat + ylat) // fold windows hold a credit when the next one starts,
+    and that one needs one more."""
+    fold, dlat, ylat = int(fold), int(dlat), int(ylat)
+    return 2 + (3 + dlat + ylat) // fold
 
 
 def ring_latency(params):

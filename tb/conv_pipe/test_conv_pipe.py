@@ -5,7 +5,9 @@ function of s1_acc and s1_fold through YLAT such stages. Every output pixel must
 of its window's FOLD results, fold 0 lowest (a Python model from the module's parameters CO, PE,
 ACC_W, ABITS, DLAT, YLAT; EN_COPIES copies of the enable), with tlast on each frame's last pixel,
 under random valid / ready; P windows offered every clock take exactly P*FOLD + 2 + DLAT + YLAT
-cycles (module header); reset in the middle of a frame; no X on the outputs after reset."""
+(+ 1 with CREDIT, its output FIFO) cycles (module header) when CREDIT is 0 or at least
+rtl.gen.params.credit_depth, and more with one credit fewer; reset in the middle of a frame; no X
+on the outputs after reset."""
 
 import numpy as np
 import pytest
@@ -14,6 +16,7 @@ import cocotb
 from cocotb.clock import Clock
 from cocotb.triggers import FallingEdge, RisingEdge, Timer
 
+from qgp.rtl.gen.params import credit_depth
 from qgp.tb.common import backpressure_patterns, idle_patterns
 from qgp.tb.common.axis import CLK_PERIOD_NS, pack, unpack
 from qgp.tb.common.runner import build_and_test, sources_for
@@ -28,6 +31,7 @@ class Model:
         self.fold = self.co // self.pe
         self.acc_w, self.abits, self.dlat = p["ACC_W"], p["ABITS"], p.get("DLAT", 0)
         self.ylat = p.get("YLAT", 0)
+        self.credit = p.get("CREDIT", 0)
         rng = np.random.default_rng(seed)
         # the stage 0 -> 1 datapath's result for (window, fold, lane): any ACC_W-bit word
         self.acc = rng.integers(0, 1 << self.acc_w, size=(n_windows, self.fold, self.pe))
@@ -169,8 +173,11 @@ async def run_test(dut, idle, backpressure):
     tb.check()
     if idle == "none" and backpressure == "none":
         got = tb.out[-1][2] - tb.first_valid
-        want = tb.n * m.fold + 2 + m.dlat + m.ylat
-        assert got == want, f"timing: {got} cycles, expected {want}"
+        want = tb.n * m.fold + 2 + m.dlat + m.ylat + (1 if m.credit else 0)
+        if m.credit == 0 or m.credit >= credit_depth(m.fold, m.dlat, m.ylat):
+            assert got == want, f"timing: {got} cycles, expected {want}"
+        else:   # one credit short of credit_depth: the stream cannot keep one window per FOLD
+            assert got > want, f"timing: {got} cycles with {m.credit} credits, expected more than {want}"
 
 
 @cocotb.test()
@@ -185,10 +192,17 @@ async def test_reset_mid_frame(dut):
     tb.check()
 
 
-@pytest.mark.parametrize("co,pe,acc_w,abits,dlat,ylat,en_copies", [
-    (4, 4, 10, 4, 0, 0, 1), (6, 2, 8, 3, 1, 1, 1), (8, 2, 12, 4, 3, 0, 3), (12, 3, 9, 2, 0, 2, 2),
-    (5, 1, 7, 1, 2, 1, 1), (16, 4, 5, 4, 1, 0, 1), (4, 4, 6, 2, 0, 1, 1)])
-def test_conv_pipe(co, pe, acc_w, abits, dlat, ylat, en_copies):
+# credit: 0 (stall mode), "min" (credit_depth), "short" (credit_depth - 1, at least 2)
+@pytest.mark.parametrize("co,pe,acc_w,abits,dlat,ylat,en_copies,credit", [
+    (4, 4, 10, 4, 0, 0, 1, 0), (6, 2, 8, 3, 1, 1, 1, 0), (8, 2, 12, 4, 3, 0, 3, 0), (12, 3, 9, 2, 0, 2, 2, 0),
+    (5, 1, 7, 1, 2, 1, 1, 0), (16, 4, 5, 4, 1, 0, 1, 0), (4, 4, 6, 2, 0, 1, 1, 0),
+    (4, 4, 10, 4, 0, 0, 1, "min"), (4, 4, 6, 2, 3, 1, 2, "min"), (6, 2, 8, 3, 1, 1, 1, "min"),
+    (8, 2, 12, 4, 3, 1, 3, "min"), (12, 3, 9, 2, 0, 2, 2, "min"), (5, 1, 7, 1, 2, 1, 1, "min"),
+    (4, 4, 10, 4, 0, 0, 1, "short"), (4, 4, 6, 2, 3, 1, 2, "short"), (6, 2, 8, 3, 2, 1, 1, "short")])
+def test_conv_pipe(co, pe, acc_w, abits, dlat, ylat, en_copies, credit):
+    if credit in ("min", "short"):
+        credit = credit_depth(co // pe, dlat, ylat) - (credit == "short")
+        assert credit >= 2
     build_and_test("conv_pipe", sources_for("conv_pipe"),
                    {"CO": co, "PE": pe, "ACC_W": acc_w, "ABITS": abits, "DLAT": dlat,
-                    "YLAT": ylat, "EN_COPIES": en_copies}, __name__)
+                    "YLAT": ylat, "EN_COPIES": en_copies, "CREDIT": credit}, __name__)

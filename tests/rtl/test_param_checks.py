@@ -88,6 +88,7 @@ BAD = [
     ("conv_pipe", {"DLAT": -1}, {"DLAT_must_not_be_negative"}, False),
     ("conv_pipe", {"YLAT": -1}, {"YLAT_must_not_be_negative"}, False),
     ("conv_pipe", {"EN_COPIES": 0}, {"EN_COPIES_must_be_at_least_1"}, False),
+    ("conv_pipe", {"CREDIT": 1}, {"CREDIT_must_be_0_or_at_least_2"}, False),
     ("conv_pipe", {"CO": 8, "PE": 2, "FW": 1}, {"FW_must_hold_the_fold_index"}, True),
     ("conv_qgp", {"CO": 6, "PE": 4}, {"PE_must_divide_CO"}, True),
     ("conv_qgp", {"CI": 0}, {"CI_must_be_at_least_1"}, False),
@@ -181,6 +182,7 @@ DEFAULTS = {m: {k: v.strip('"') for k, v in ps.items()} for m, ps in DEFAULTS_NE
 LEGAL = [(f.stem, DEFAULTS.get(f.stem, {}), f.stem != "conv_dense") for f in SOURCES] + [
     ("axis_fifo", {"DEPTH": 2}, True),
     ("axis_fifo", {"DEPTH": 3}, True),
+    ("conv_pipe", {"CO": 8, "PE": 2, "FW": 2, "CREDIT": 2}, True),
     ("conv_pipe", {"CO": 8, "PE": 2, "FW": 2}, True),
     ("conv_qgp", {"CO": 8, "PE": 2, "TS_FILE": "ts.mem", "TH_FILE": "th.mem"}, True),
     ("conv_qgp", {"ACC_W": 5, "TH_W": 7}, True),
