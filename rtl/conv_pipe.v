@@ -189,7 +189,6 @@ wire               fold_nz = (fold_reg != {FW{1'b0}});
 wire [EN_COPIES-1:0] take_rep = (CREDIT > 0) ? {EN_COPIES{in_valid}} & (go_rep | {EN_COPIES{fold_nz}})
                                              : {EN_COPIES{in_valid}};
 wire               take = take_rep[0];
-wire               credit_ok = (CREDIT == 0) || go_rep[0] || fold_nz;
 
 assign en = (CREDIT > 0) || !m_axis_tvalid_reg || out_ready;
 // the enable's copies: each from its own copy of m_axis_tvalid_reg, which loads with its own
@@ -268,7 +267,7 @@ endgenerate
 
 // CREDIT: s_axis_tready is a register (rdy: the fold is the last and, FOLD = 1, a credit free)
 wire rdy;
-assign s_axis_tready = (CREDIT > 0) ? rdy : en && (fold_reg == FLAST) && !prime && credit_ok;
+assign s_axis_tready = (CREDIT > 0) ? rdy : en && (fold_reg == FLAST) && !prime;
 assign fold = fold_reg;
 // rom_addr: words 0 (read in reset) and 1 (in the priming cycle), then the fold after the next
 reg [FW-1:0] ra_reg = {FW{1'b0}};
@@ -290,13 +289,14 @@ generate
         wire          start = take && (fold_reg == {FW{1'b0}});
         wire          pop = m_axis_tvalid && m_axis_tready;
         wire [CW-1:0] n_next = n_reg + {{(CW-1){1'b0}}, start} - {{(CW-1){1'b0}}, pop};
+        wire          free_next = n_next < CMAX;   // a credit is free in the next cycle
         /* verilator lint_off UNUSEDSIGNAL */  // never full: the credits bound it
         wire          fifo_ready;
         /* verilator lint_on UNUSEDSIGNAL */
         always @(posedge clk) begin
             n_reg <= n_next;
-            go_rep <= {EN_COPIES{n_next < CMAX}};
-            rdy_reg <= (fold_next == FLAST) && (FOLD > 1 || n_next < CMAX);
+            go_rep <= {EN_COPIES{free_next}};
+            rdy_reg <= (fold_next == FLAST) && (FOLD > 1 || free_next);
             if (rst) begin
                 n_reg <= {CW{1'b0}};
                 go_rep <= {EN_COPIES{1'b1}};
